@@ -1,7 +1,7 @@
 #include "protocol/codec.h"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace drivelink::protocol {
 namespace {
@@ -37,7 +37,10 @@ std::optional<Rejection> check_time(std::string_view what,
     return std::nullopt;
 }
 
-std::optional<Rejection> check_range(std::string_view field, double value, double low, double high) {
+std::optional<Rejection> check_range(std::string_view field,
+                                     double value,
+                                     double low,
+                                     double high) {
     if (std::isfinite(value) && value >= low && value <= high) {
         return std::nullopt;
     }
@@ -79,7 +82,8 @@ std::optional<Rejection> validate_body(const v1::Uplink& uplink,
             return reject(RejectReason::WrongBody, "telemetry message carries no sample batch");
         }
         const auto& samples = uplink.batch().samples();
-        if (samples.empty() || static_cast<std::size_t>(samples.size()) > options.max_samples_per_batch) {
+        if (samples.empty() ||
+            static_cast<std::size_t>(samples.size()) > options.max_samples_per_batch) {
             return reject(RejectReason::WrongBody,
                           fmt::format("sample batch has {} samples, expected 1 to {}",
                                       samples.size(),
@@ -98,8 +102,9 @@ std::optional<Rejection> validate_body(const v1::Uplink& uplink,
     }
     const auto& event = uplink.event();
     if (event.type() == v1::EVENT_TYPE_UNSPECIFIED || !v1::EventType_IsValid(event.type())) {
-        return reject(RejectReason::WrongBody,
-                      fmt::format("event type {} is not a known type", static_cast<int>(event.type())));
+        return reject(
+            RejectReason::WrongBody,
+            fmt::format("event type {} is not a known type", static_cast<int>(event.type())));
     }
     if (auto r = check_time("event time_ms", event.time_ms(), now, options)) {
         return r;
@@ -185,15 +190,19 @@ DecodeResult decode_uplink(std::string_view topic,
     }
     auto& message = result.uplink.message;
     if (!message.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-        return fail(RejectReason::Undecodable,
-                    fmt::format("payload of {} bytes is not a drivelink.v1.Uplink", payload.size()));
+        return fail(
+            RejectReason::Undecodable,
+            fmt::format("payload of {} bytes is not a drivelink.v1.Uplink", payload.size()));
     }
     if (message.vin() != parsed->vin) {
-        return fail(RejectReason::VinMismatch,
-                    fmt::format("payload VIN '{}' differs from topic VIN '{}'", message.vin(), parsed->vin));
+        return fail(
+            RejectReason::VinMismatch,
+            fmt::format(
+                "payload VIN '{}' differs from topic VIN '{}'", message.vin(), parsed->vin));
     }
     if (message.seq() == 0) {
-        return fail(RejectReason::BadSequence, "sequence number 0 is invalid, numbering starts at 1");
+        return fail(RejectReason::BadSequence,
+                    "sequence number 0 is invalid, numbering starts at 1");
     }
     if (auto r = check_time("sent_time_ms", message.sent_time_ms(), now, options)) {
         return fail(r->reason, r->detail);

@@ -16,8 +16,8 @@ struct Error {
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit on purpose, like expected
+  public:
+    Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit on purpose, like expected
     Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit on purpose
 
     bool ok() const { return std::holds_alternative<T>(state_); }
@@ -31,7 +31,7 @@ public:
 
     const std::string& error() const { return std::get<Error>(state_).message; }
 
-private:
+  private:
     std::variant<T, Error> state_;
 };
 
@@ -39,6 +39,8 @@ private:
 struct Ok {};
 using Status = Result<Ok>;
 
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+    return Ok{};
+}
 
 }  // namespace drivelink

@@ -1,7 +1,7 @@
 #include "protocol/topics.h"
 
-#include <array>
 #include <fmt/format.h>
+#include <array>
 
 namespace drivelink::protocol {
 namespace {
@@ -35,7 +35,8 @@ std::string shared_subscription(Channel channel) {
 
 Result<ParsedTopic> parse_topic(std::string_view topic) {
     if (!topic.starts_with(kTopicPrefix)) {
-        return Error{fmt::format("invalid topic '{}': does not start with '{}'", topic, kTopicPrefix)};
+        return Error{
+            fmt::format("invalid topic '{}': does not start with '{}'", topic, kTopicPrefix)};
     }
     const std::string_view rest = topic.substr(kTopicPrefix.size());
     const std::size_t slash = rest.find('/');

@@ -1,7 +1,7 @@
 #include "protocol/vin.h"
 
-#include <array>
 #include <fmt/format.h>
+#include <array>
 
 namespace drivelink::protocol {
 namespace {
@@ -22,7 +22,8 @@ int transliterate(char c) {
     return kLetterValues[static_cast<std::size_t>(c - 'A')];
 }
 
-constexpr std::array<int, kVinLength> kWeights = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
+constexpr std::array<int, kVinLength> kWeights = {
+    8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
 
 }  // namespace
 
@@ -37,7 +38,8 @@ char vin_check_digit(std::string_view vin) {
 
 Status validate_vin(std::string_view vin, VinOptions options) {
     if (vin.size() != kVinLength) {
-        return Error{fmt::format("invalid VIN '{}': has {} characters, expected 17", vin, vin.size())};
+        return Error{
+            fmt::format("invalid VIN '{}': has {} characters, expected 17", vin, vin.size())};
     }
     for (std::size_t i = 0; i < vin.size(); ++i) {
         const char c = vin[i];
@@ -64,10 +66,11 @@ Status validate_vin(std::string_view vin, VinOptions options) {
     }
     const char expected = vin_check_digit(vin);
     if (vin[kCheckDigitIndex] != expected) {
-        return Error{fmt::format("invalid VIN '{}': check digit (position 9) is '{}', expected '{}'",
-                                 vin,
-                                 vin[kCheckDigitIndex],
-                                 expected)};
+        return Error{
+            fmt::format("invalid VIN '{}': check digit (position 9) is '{}', expected '{}'",
+                        vin,
+                        vin[kCheckDigitIndex],
+                        expected)};
     }
     return ok_status();
 }

@@ -8,7 +8,8 @@ namespace drivelink::protocol {
 namespace {
 
 constexpr const char* kVin = "1M8GDM9AXKP042788";
-const auto kNow = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000));
+const auto kNow =
+    std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000));
 
 v1::Uplink valid_batch() {
     v1::Uplink uplink;
@@ -52,7 +53,8 @@ TEST(Codec, RejectsBadTopicVin) {
 }
 
 TEST(Codec, RejectsGarbage) {
-    auto result = decode_uplink(topic_for(kVin, Channel::Telemetry), "\xff\xff\xff not protobuf", kNow);
+    auto result =
+        decode_uplink(topic_for(kVin, Channel::Telemetry), "\xff\xff\xff not protobuf", kNow);
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.rejection->reason, RejectReason::Undecodable);
 }

@@ -6,7 +6,8 @@ namespace drivelink::protocol {
 namespace {
 
 TEST(Topics, BuildsPerVehicleTopics) {
-    EXPECT_EQ(topic_for("1M8GDM9AXKP042788", Channel::Telemetry), "dl/v1/1M8GDM9AXKP042788/telemetry");
+    EXPECT_EQ(topic_for("1M8GDM9AXKP042788", Channel::Telemetry),
+              "dl/v1/1M8GDM9AXKP042788/telemetry");
     EXPECT_EQ(topic_for("1M8GDM9AXKP042788", Channel::Event), "dl/v1/1M8GDM9AXKP042788/event");
     EXPECT_EQ(topic_for("1M8GDM9AXKP042788", Channel::Status), "dl/v1/1M8GDM9AXKP042788/status");
     EXPECT_EQ(topic_for("1M8GDM9AXKP042788", Channel::Command), "dl/v1/1M8GDM9AXKP042788/cmd");
@@ -18,7 +19,8 @@ TEST(Topics, BuildsSharedSubscriptions) {
 }
 
 TEST(Topics, ParsesWhatItBuilds) {
-    for (Channel channel : {Channel::Telemetry, Channel::Event, Channel::Status, Channel::Command}) {
+    for (Channel channel :
+         {Channel::Telemetry, Channel::Event, Channel::Status, Channel::Command}) {
         auto parsed = parse_topic(topic_for("1M8GDM9AXKP042788", channel));
         ASSERT_TRUE(parsed.ok()) << parsed.error();
         EXPECT_EQ(parsed->vin, "1M8GDM9AXKP042788");

@@ -1,7 +1,7 @@
 #include "tests/support/mosquitto.h"
 
-#include <csignal>
 #include <fmt/format.h>
+#include <csignal>
 #include <fstream>
 #include <stdexcept>
 
@@ -25,6 +25,10 @@ MosquittoBroker::MosquittoBroker(std::filesystem::path directory, std::string ex
     std::ofstream config(directory_ / "mosquitto.conf");
     config << fmt::format(
         "listener {} 127.0.0.1\n"
+        // Started as root, mosquitto switches to the mosquitto user, which cannot write its log
+        // and persistence into the test's private directory. "user root" keeps the user that
+        // started it; without root this line has no effect.
+        "user root\n"
         "allow_anonymous true\n"
         "persistence true\n"
         "persistence_location {}/\n"
@@ -42,9 +46,13 @@ MosquittoBroker::MosquittoBroker(std::filesystem::path directory, std::string ex
     start();
 }
 
-MosquittoBroker::~MosquittoBroker() { stop(); }
+MosquittoBroker::~MosquittoBroker() {
+    stop();
+}
 
-std::string MosquittoBroker::uri() const { return fmt::format("tcp://127.0.0.1:{}", port_); }
+std::string MosquittoBroker::uri() const {
+    return fmt::format("tcp://127.0.0.1:{}", port_);
+}
 
 void MosquittoBroker::start() {
     if (process_) {

@@ -10,7 +10,7 @@
 namespace drivelink::testing {
 
 class MosquittoBroker {
-public:
+  public:
     // Starts mosquitto with its configuration, persistence and log in `directory`. With
     // `extra_config`, those lines are appended to the generated configuration (for TLS
     // listeners, say).
@@ -19,13 +19,13 @@ public:
 
     int port() const { return port_; }
     std::string uri() const;  // tcp://127.0.0.1:PORT
-    void stop();     // SIGTERM, so the broker saves its persistent sessions
-    void kill();     // SIGKILL
-    void start();    // starts again on the same port after stop() or kill()
+    void stop();              // SIGTERM, so the broker saves its persistent sessions
+    void kill();              // SIGKILL
+    void start();             // starts again on the same port after stop() or kill()
     bool running() const { return process_ != nullptr; }
     std::filesystem::path log_file() const { return directory_ / "mosquitto.log"; }
 
-private:
+  private:
     std::filesystem::path directory_;
     int port_;
     std::unique_ptr<Process> process_;

@@ -1,20 +1,20 @@
 #include "tests/support/process.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
-#include <csignal>
-#include <cstdlib>
 #include <fcntl.h>
-#include <fstream>
 #include <netinet/in.h>
 #include <spawn.h>
-#include <sstream>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -59,7 +59,8 @@ Process::Process(std::filesystem::path program,
         &actions, STDOUT_FILENO, log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    const int rc = posix_spawn(&pid_, program_string.c_str(), &actions, nullptr, argv.data(), environ);
+    const int rc =
+        posix_spawn(&pid_, program_string.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) {
         throw std::runtime_error("failed to start " + program_string + ": " + std::strerror(rc));
@@ -113,7 +114,8 @@ int Process::stop(std::chrono::milliseconds grace) {
 }
 
 TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "drivelink-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "drivelink-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) {
         throw std::runtime_error("mkdtemp failed: " + std::string(std::strerror(errno)));
     }

@@ -1,17 +1,17 @@
 // Child processes for integration tests: start a program, signal it, wait for it.
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace drivelink::testing {
 
 class Process {
-public:
+  public:
     // Starts `program` with `args`; standard output and error go to `log_file` (appended).
     Process(std::filesystem::path program,
             std::vector<std::string> args,
@@ -30,7 +30,7 @@ public:
     int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
     const std::filesystem::path& log_file() const { return log_file_; }
 
-private:
+  private:
     pid_t pid_ = -1;
     std::optional<int> exit_status_;
     std::filesystem::path log_file_;
@@ -39,7 +39,7 @@ private:
 // A fresh directory under the system temporary directory, removed on destruction unless
 // DRIVELINK_KEEP_TEST_FILES is set.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
@@ -47,7 +47,7 @@ public:
     const std::filesystem::path& path() const { return path_; }
     std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
