@@ -28,14 +28,14 @@ int64_t now_ms() {
         .count();
 }
 
-Agent::Agent(boost::asio::io_context& io,
+Agent::Agent(boost::asio::any_io_executor executor,
              AgentOptions options,
              MqttLinkOptions link_options,
              std::unique_ptr<Outbox> outbox)
-    : io_(io),
+    : executor_(executor),
       options_(std::move(options)),
       outbox_(std::move(outbox)),
-      link_(io,
+      link_(executor,
             std::move(link_options),
             MqttLinkHandlers{
                 .connected = [this] { on_connected(); },
@@ -43,7 +43,7 @@ Agent::Agent(boost::asio::io_context& io,
                 .message = [this](const std::string& topic,
                                   const std::string& payload) { on_message(topic, payload); },
             }),
-      tick_timer_(io) {}
+      tick_timer_(executor) {}
 
 Agent::~Agent() = default;
 
@@ -157,9 +157,10 @@ void Agent::pump() {
         logger()->error("vin={} reading the outbox failed: {}", options_.vin, due.error());
         return;
     }
+    std::vector<uint64_t> published;
     for (const auto& entry : *due) {
         if (!link_.publish(protocol::topic_for(options_.vin, entry.channel), entry.payload)) {
-            return;
+            break;
         }
         if (entry.attempts > 0) {
             ++counters_.resends;
@@ -168,9 +169,13 @@ void Agent::pump() {
         }
         ++counters_.publishes;
         in_flight_[entry.seq] = steady_clock::now();
-        if (auto marked = outbox_->mark_sent(entry.seq, now); !marked) {
-            logger()->error("vin={} seq={} {}", options_.vin, entry.seq, marked.error());
-        }
+        published.push_back(entry.seq);
+    }
+    if (published.empty()) {
+        return;
+    }
+    if (auto marked = outbox_->mark_sent(published, now); !marked) {
+        logger()->error("vin={} {}", options_.vin, marked.error());
     }
 }
 

@@ -1,13 +1,14 @@
 // The agent's core: turns samples and events into outbox entries and keeps the outbox
 // flowing to the cloud until every entry is acknowledged.
 //
-// Everything here runs on one thread, the one running the io_context. Other threads (the GNSS
-// reader, signal handlers) hand work over with boost::asio::post.
+// Everything here runs on the executor given at construction, which must run one handler at
+// a time: a single-threaded io_context, or a strand when several threads share one. Other
+// threads (the GNSS reader, signal handlers) hand work over with boost::asio::post.
 #pragma once
 
 #include <utility>  // Boost 1.74's Asio needs this before it under C++20 on g++ 12.
 
-#include <boost/asio/io_context.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -48,7 +49,7 @@ struct AgentCounters {
 
 class Agent {
   public:
-    Agent(boost::asio::io_context& io,
+    Agent(boost::asio::any_io_executor executor,
           AgentOptions options,
           MqttLinkOptions link_options,
           std::unique_ptr<Outbox> outbox);
@@ -83,7 +84,7 @@ class Agent {
     void on_tick();
     void check_drained();
 
-    boost::asio::io_context& io_;
+    boost::asio::any_io_executor executor_;
     AgentOptions options_;
     std::unique_ptr<Outbox> outbox_;
     MqttLink link_;

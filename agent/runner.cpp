@@ -130,7 +130,7 @@ int run_agent(const RunOptions& options) {
     }
 
     boost::asio::io_context io;
-    Agent agent(io, options.agent, options.link, std::move(outbox).value());
+    Agent agent(io.get_executor(), options.agent, options.link, std::move(outbox).value());
     if (auto started = agent.start(); !started) {
         logger()->error("{}", started.error());
         return 2;

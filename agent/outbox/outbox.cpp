@@ -113,6 +113,10 @@ Result<std::unique_ptr<Outbox>> Outbox::open(const std::filesystem::path& path,
 Outbox::Outbox(sqlite3* db, std::filesystem::path path, OutboxLimits limits)
     : db_(db), path_(std::move(path)), limits_(limits) {}
 
+const char* Outbox::full_sync_pragma() const {
+    return limits_.survive_power_loss ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+}
+
 Outbox::~Outbox() {
     sqlite3_close(db_);
 }
@@ -131,7 +135,7 @@ Status Outbox::migrate() {
     sqlite3_busy_timeout(db_, 5000);
     // WAL with synchronous=FULL makes every committed add durable across power loss, which the
     // sequence counter needs: a number that was published must never be handed out again.
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", full_sync_pragma()}) {
         if (auto done = exec(pragma); !done) {
             return done;
         }
@@ -319,22 +323,48 @@ Result<std::vector<OutboxEntry>> Outbox::due(system_clock::time_point now,
     return entries;
 }
 
-Status Outbox::mark_sent(uint64_t seq, system_clock::time_point when) {
+// Bookkeeping that may be lost on power loss without harm (a lost send time or deletion only
+// makes the entry go out once more) commits without waiting for the disk: the next add, at
+// synchronous=FULL, makes it durable together with its own write.
+class Outbox::RelaxedSync {
+  public:
+    explicit RelaxedSync(Outbox& outbox) : outbox_(outbox) {
+        (void)outbox_.exec("PRAGMA synchronous=NORMAL");
+    }
+    ~RelaxedSync() { (void)outbox_.exec(outbox_.full_sync_pragma()); }
+    RelaxedSync(const RelaxedSync&) = delete;
+    RelaxedSync& operator=(const RelaxedSync&) = delete;
+
+  private:
+    Outbox& outbox_;
+};
+
+Status Outbox::mark_sent(const std::vector<uint64_t>& seqs, system_clock::time_point when) {
+    RelaxedSync relaxed(*this);
+    sqlite::Transaction transaction(db_);
+    if (!transaction.begun()) {
+        return sqlite::error(db_, "beginning outbox transaction");
+    }
     sqlite::Statement update(
         db_, "UPDATE entries SET last_sent_ms = ?, attempts = attempts + 1 WHERE seq = ?");
-    update.bind(1, to_ms(when));
-    update.bind(2, static_cast<int64_t>(seq));
-    if (update.step() != SQLITE_DONE) {
-        return sqlite::error(db_, fmt::format("marking seq={} sent", seq));
+    for (const uint64_t seq : seqs) {
+        update.bind(1, to_ms(when));
+        update.bind(2, static_cast<int64_t>(seq));
+        if (update.step() != SQLITE_DONE) {
+            return sqlite::error(db_, fmt::format("marking seq={} sent", seq));
+        }
+        update.reset();
     }
-    return ok_status();
+    return transaction.commit();
 }
 
 Status Outbox::mark_all_unsent() {
+    RelaxedSync relaxed(*this);
     return exec("UPDATE entries SET last_sent_ms = 0");
 }
 
 Result<std::size_t> Outbox::acknowledge(const std::vector<uint64_t>& seqs) {
+    RelaxedSync relaxed(*this);
     sqlite::Transaction transaction(db_);
     if (!transaction.begun()) {
         return sqlite::error(db_, "beginning outbox transaction");

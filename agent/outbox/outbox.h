@@ -32,6 +32,10 @@ enum class Priority : int {
 struct OutboxLimits {
     std::size_t max_entries = 100'000;
     std::size_t max_bytes = 64 * 1024 * 1024;
+    // False trades power-loss safety for speed (synchronous=NORMAL): a process crash still
+    // loses nothing, but power loss may roll back the last adds and so reuse their sequence
+    // numbers. Only for simulated cars, which have no power to lose.
+    bool survive_power_loss = true;
 };
 
 struct OutboxEntry {
@@ -49,9 +53,10 @@ struct OutboxStats {
     std::size_t bytes = 0;
     std::size_t events = 0;
     uint64_t next_seq = 1;
-    uint64_t dropped_samples_total = 0;       // thinned since the outbox was created
+    uint64_t dropped_samples_total = 0;  // thinned since the outbox was created
     uint64_t dropped_samples_unreported = 0;
-    uint64_t entries_dropped_total = 0;  // whole entries deleted, whose seq never arrives  // not yet carried in an Uplink
+    uint64_t entries_dropped_total =
+        0;  // whole entries deleted, whose seq never arrives  // not yet carried in an Uplink
 };
 
 class Outbox {
@@ -74,8 +79,8 @@ class Outbox {
                                          std::chrono::milliseconds resend_after,
                                          std::size_t max_count);
 
-    // Records that `seq` went out at `when`.
-    Status mark_sent(uint64_t seq, std::chrono::system_clock::time_point when);
+    // Records that `seqs` went out at `when`.
+    Status mark_sent(const std::vector<uint64_t>& seqs, std::chrono::system_clock::time_point when);
 
     // Makes every entry due again, for example after the connection came back.
     Status mark_all_unsent();
@@ -89,11 +94,13 @@ class Outbox {
     const std::filesystem::path& path() const { return path_; }
 
   private:
+    class RelaxedSync;
     Outbox(sqlite3* db, std::filesystem::path path, OutboxLimits limits);
     Status migrate();
     Status thin_telemetry(std::size_t incoming_bytes);
     Result<uint64_t> thin_pass(std::size_t telemetry_entries);
     Status exec(const char* sql);
+    const char* full_sync_pragma() const;
 
     sqlite3* db_;
     std::filesystem::path path_;

@@ -38,7 +38,7 @@ class MqttLink::Listener : public mqtt::iaction_listener {
   private:
     void post(bool success, std::string detail) {
         std::weak_ptr<MqttLink*> alive = link_.alive_;
-        boost::asio::post(link_.io_, [alive, success, detail = std::move(detail)] {
+        boost::asio::post(link_.executor_, [alive, success, detail = std::move(detail)] {
             if (auto link = alive.lock()) {
                 (*link)->on_connect_result(success, detail);
             }
@@ -48,11 +48,13 @@ class MqttLink::Listener : public mqtt::iaction_listener {
     MqttLink& link_;
 };
 
-MqttLink::MqttLink(boost::asio::io_context& io, MqttLinkOptions options, MqttLinkHandlers handlers)
-    : io_(io),
+MqttLink::MqttLink(boost::asio::any_io_executor executor,
+                   MqttLinkOptions options,
+                   MqttLinkHandlers handlers)
+    : executor_(executor),
       options_(std::move(options)),
       handlers_(std::move(handlers)),
-      reconnect_timer_(io),
+      reconnect_timer_(executor),
       random_(std::random_device{}()),
       next_delay_(options_.reconnect_min),
       alive_(std::make_shared<MqttLink*>(this)) {
@@ -118,7 +120,7 @@ Status MqttLink::start() {
 
     std::weak_ptr<MqttLink*> alive = alive_;
     client_->set_connection_lost_handler([this, alive](const std::string& cause) {
-        boost::asio::post(io_, [alive, cause] {
+        boost::asio::post(executor_, [alive, cause] {
             if (auto link = alive.lock()) {
                 auto& self = **link;
                 self.connected_ = false;
@@ -133,7 +135,7 @@ Status MqttLink::start() {
         });
     });
     client_->set_message_callback([this, alive](mqtt::const_message_ptr message) {
-        boost::asio::post(io_,
+        boost::asio::post(executor_,
                           [alive, topic = message->get_topic(), payload = message->to_string()] {
                               if (auto link = alive.lock()) {
                                   if ((*link)->handlers_.message) {

@@ -4,13 +4,13 @@
 // the broker while the car is offline; a retained Last Will marks the car offline; reconnects
 // use exponential backoff with jitter. Paho's exceptions stop here and become log lines and
 // return values. Paho calls back on its own threads; every handler below is posted to the
-// io_context given at construction, so handlers run on the agent's thread and no Paho
-// callback blocks.
+// executor given at construction, so handlers run where the agent runs and no Paho callback
+// blocks.
 #pragma once
 
 #include <utility>  // Boost 1.74's Asio needs this before it under C++20 on g++ 12.
 
-#include <boost/asio/io_context.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -53,7 +53,9 @@ struct MqttLinkHandlers {
 
 class MqttLink {
   public:
-    MqttLink(boost::asio::io_context& io, MqttLinkOptions options, MqttLinkHandlers handlers);
+    MqttLink(boost::asio::any_io_executor executor,
+             MqttLinkOptions options,
+             MqttLinkHandlers handlers);
     ~MqttLink();
     MqttLink(const MqttLink&) = delete;
     MqttLink& operator=(const MqttLink&) = delete;
@@ -73,7 +75,7 @@ class MqttLink {
     void schedule_reconnect();
     std::string status_payload(bool online) const;
 
-    boost::asio::io_context& io_;
+    boost::asio::any_io_executor executor_;
     MqttLinkOptions options_;
     MqttLinkHandlers handlers_;
     std::unique_ptr<mqtt::async_client> client_;

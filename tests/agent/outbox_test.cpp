@@ -110,7 +110,7 @@ TEST(Outbox, SentEntriesWaitForResendTimeout) {
     auto uplink = telemetry(1);
     ASSERT_TRUE(outbox->add(uplink).ok());
     const auto sent_at = system_clock::now();
-    ASSERT_TRUE(outbox->mark_sent(1, sent_at).ok());
+    ASSERT_TRUE(outbox->mark_sent({1}, sent_at).ok());
 
     auto soon = outbox->due(sent_at + milliseconds(500), milliseconds(1000), 10);
     ASSERT_TRUE(soon.ok());

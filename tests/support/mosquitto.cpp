@@ -35,6 +35,7 @@ MosquittoBroker::MosquittoBroker(std::filesystem::path directory, std::string ex
         "autosave_interval 1\n"
         "max_queued_messages 0\n"
         "max_inflight_messages 0\n"
+        "set_tcp_nodelay true\n"
         "log_dest file {}\n"
         "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
         "{}\n",
