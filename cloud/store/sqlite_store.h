@@ -1,0 +1,65 @@
+// The Store on one SQLite file, for a single cloud instance.
+//
+// The file runs in WAL mode with synchronous=FULL. In WAL mode, NORMAL skips the fsync at each
+// commit, so a power loss or OS crash can undo transactions that had already committed. The
+// cloud acknowledges a message right after its commit and the car then deletes its copy, so a
+// commit undone after the acknowledgement would lose that message for good. FULL costs one
+// fsync per commit, and batching spreads that over up to hundreds of messages.
+//
+// One SqliteStore is one connection and is not thread-safe: the ingest worker owns it. Other
+// processes (the report, sqlite3) may read the file at the same time.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "cloud/store/sqlite_database.h"
+#include "cloud/store/store.h"
+
+namespace drivelink::cloud {
+
+struct SqliteStoreOptions {
+    // How long a write waits for another connection's lock before it fails with SQLITE_BUSY.
+    std::chrono::milliseconds busy_timeout{5000};
+    // Opens an existing file without writing to it. The schema must already be at the latest
+    // version, and commit() fails.
+    bool read_only = false;
+};
+
+class SqliteStore final : public Store {
+  public:
+    // Opens or creates the database file, sets WAL mode and applies the schema migrations.
+    // The error names the path and the SQLite message.
+    static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path,
+                                                     SqliteStoreOptions options = {});
+    ~SqliteStore() override;
+
+    Result<std::vector<CommitOutcome>> commit(const StoreBatch& batch) override;
+    Result<std::vector<VehicleSummary>> vehicle_summaries() override;
+    Status visit_track(std::string_view vin,
+                       const std::function<void(const TrackPoint&)>& visit) override;
+    Result<std::vector<DeadLetterCount>> dead_letter_counts() override;
+
+  private:
+    struct Statements;
+
+    explicit SqliteStore(std::unique_ptr<SqliteDatabase> db);
+    Status prepare_for_writing();
+    Status prepare_statements();
+    Status write_batch(const StoreBatch& batch, std::vector<CommitOutcome>& outcomes);
+    Result<CommitOutcome> write_uplink(const ReceivedUplink& received);
+    Status write_samples(const protocol::DecodedUplink& uplink);
+    Status write_event(const protocol::DecodedUplink& uplink);
+    Status write_status(const StatusReport& status);
+    Status write_dead_letter(const DeadLetter& letter);
+    Status touch_vehicle(const std::string& vin,
+                         std::int64_t seen_ms,
+                         std::int64_t dropped_samples,
+                         std::int64_t duplicates);
+
+    std::unique_ptr<SqliteDatabase> db_;
+    std::unique_ptr<Statements> statements_;
+};
+
+}  // namespace drivelink::cloud
