@@ -101,8 +101,6 @@ Status MqttLink::start() {
             .mqtt_version(MQTTVERSION_5)
             .clean_start(false)
             .keep_alive_interval(options_.keep_alive)
-            .properties({{mqtt::property::SESSION_EXPIRY_INTERVAL,
-                          static_cast<int>(options_.session_expiry.count())}})
             .will(mqtt::message(protocol::topic_for(options_.vin, protocol::Channel::Status),
                                 status_payload(false),
                                 kQos,
@@ -116,6 +114,11 @@ Status MqttLink::start() {
                         .finalize());
     }
     connect_options_ = std::make_unique<mqtt::connect_options>(builder.finalize());
+    // Paho C++ 1.2 loses properties given to the builder when the options are copied, and
+    // without the session expiry the broker drops the session (and queued acks) at every
+    // disconnect; so they are set on the final object.
+    connect_options_->set_properties({{mqtt::property::SESSION_EXPIRY_INTERVAL,
+                                       static_cast<int>(options_.session_expiry.count())}});
     listener_ = std::make_unique<Listener>(*this);
 
     std::weak_ptr<MqttLink*> alive = alive_;

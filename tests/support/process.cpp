@@ -43,7 +43,8 @@ sockaddr_in loopback(int port) {
 
 Process::Process(std::filesystem::path program,
                  std::vector<std::string> args,
-                 std::filesystem::path log_file)
+                 std::filesystem::path log_file,
+                 bool through_pipe)
     : log_file_(std::move(log_file)) {
     std::vector<char*> argv;
     std::string program_string = program.string();
@@ -55,13 +56,36 @@ Process::Process(std::filesystem::path program,
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(
-        &actions, STDOUT_FILENO, log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int pipe_fds[2] = {-1, -1};
+    if (through_pipe) {
+        if (pipe(pipe_fds) != 0) {
+            throw std::runtime_error("pipe failed: " + std::string(std::strerror(errno)));
+        }
+        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+        posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+        posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
+    } else {
+        posix_spawn_file_actions_addopen(
+            &actions, STDOUT_FILENO, log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    }
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     const int rc =
         posix_spawn(&pid_, program_string.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
+    if (through_pipe) {
+        close(pipe_fds[1]);
+        log_copier_ = std::thread([read_fd = pipe_fds[0], path = log_file_] {
+            std::ofstream out(path, std::ios::app | std::ios::binary);
+            char buffer[4096];
+            ssize_t received = 0;
+            while ((received = read(read_fd, buffer, sizeof buffer)) > 0) {
+                out.write(buffer, received);
+                out.flush();
+            }
+            close(read_fd);
+        });
+    }
     if (rc != 0) {
         throw std::runtime_error("failed to start " + program_string + ": " + std::strerror(rc));
     }
@@ -71,6 +95,9 @@ Process::~Process() {
     if (running()) {
         signal(SIGKILL);
         wait(std::chrono::seconds(10));
+    }
+    if (log_copier_.joinable()) {
+        log_copier_.join();  // ends when the child's end of the pipe closes
     }
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace drivelink::testing {
@@ -13,9 +14,12 @@ namespace drivelink::testing {
 class Process {
   public:
     // Starts `program` with `args`; standard output and error go to `log_file` (appended).
+    // With `through_pipe`, the child writes to a pipe and this process copies it into the
+    // file, so limits put on the child's own file writes do not silence its log.
     Process(std::filesystem::path program,
             std::vector<std::string> args,
-            std::filesystem::path log_file);
+            std::filesystem::path log_file,
+            bool through_pipe = false);
     ~Process();  // sends SIGKILL if still running
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
@@ -32,6 +36,7 @@ class Process {
 
   private:
     pid_t pid_ = -1;
+    std::thread log_copier_;
     std::optional<int> exit_status_;
     std::filesystem::path log_file_;
 };
