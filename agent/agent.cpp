@@ -196,7 +196,13 @@ void Agent::on_message(const std::string& topic, const std::string& payload) {
             "vin={} undecodable command of {} bytes on {}", options_.vin, payload.size(), topic);
         return;
     }
-    if (downlink.has_commit_ack()) {
+    if (!downlink.has_commit_ack()) {
+        if (command_handler_) {
+            command_handler_(downlink);
+        }
+        return;
+    }
+    {
         const auto& seqs = downlink.commit_ack().seqs();
         std::vector<uint64_t> acked(seqs.begin(), seqs.end());
         auto deleted = outbox_->acknowledge(acked);
@@ -232,6 +238,15 @@ void Agent::on_tick() {
             on_tick();
         }
     });
+}
+
+void Agent::set_command_handler(std::function<void(const v1::Downlink&)> handler) {
+    command_handler_ = std::move(handler);
+}
+
+void Agent::set_batch_limits(std::size_t max_samples, std::chrono::milliseconds max_age) {
+    options_.batch_max_samples = max_samples;
+    options_.batch_max_age = max_age;
 }
 
 void Agent::when_drained(std::function<void()> done) {

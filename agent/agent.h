@@ -69,6 +69,10 @@ class Agent {
     // outbox for the next start.
     void stop();
 
+    // Receives every Downlink other than a CommitAck, on the agent's executor.
+    void set_command_handler(std::function<void(const v1::Downlink&)> handler);
+    void set_batch_limits(std::size_t max_samples, std::chrono::milliseconds max_age);
+
     bool connected() const { return link_.connected(); }
     const AgentCounters& counters() const { return counters_; }
     Outbox& outbox() { return *outbox_; }
@@ -96,6 +100,7 @@ class Agent {
     std::optional<v1::Location> last_location_;
     std::deque<v1::Uplink> unstored_;  // created but not yet in the outbox, oldest first
     std::function<void()> drained_;
+    std::function<void(const v1::Downlink&)> command_handler_;
     AgentCounters counters_;
     bool stopped_ = false;
 };

@@ -8,8 +8,12 @@
 #include <fstream>
 #include <thread>
 
-#include "agent/fix_to_sample.h"
+#include "agent/commands/command_handler.h"
+#include "agent/commands/command_id_store.h"
+#include "agent/commands/head_unit_screen.h"
 #include "agent/gnss/nmea_reader.h"
+#include "agent/recorder.h"
+#include "agent/signals/replay_signal_source.h"
 
 namespace drivelink::agent {
 namespace {
@@ -26,7 +30,6 @@ std::shared_ptr<spdlog::logger> logger() {
 struct GnssOutcome {
     std::string error;
     gnss::DecoderCounters counters;
-    uint64_t invalid_samples = 0;
 };
 
 Result<gnss::LineReader> open_input(const RunOptions& options) {
@@ -36,11 +39,10 @@ Result<gnss::LineReader> open_input(const RunOptions& options) {
     return gnss::LineReader::open_file(options.nmea_file);
 }
 
-// Reads fixes on its own thread and posts each valid sample to the agent's thread.
+// Reads fixes on its own thread and hands each one to the recorder.
 void read_gnss(const RunOptions& options,
                gnss::LineReader& reader,
-               boost::asio::io_context& io,
-               Agent& agent,
+               Recorder& recorder,
                GnssOutcome& outcome,
                std::stop_token stop) {
     gnss::SteadyPacerClock clock;
@@ -56,21 +58,7 @@ void read_gnss(const RunOptions& options,
         reader,
         decoder,
         replay ? &pacer.value() : nullptr,
-        [&](const gnss::Fix& fix) {
-            auto sample = to_sample(fix);
-            if (auto invalid = protocol::validate_sample(
-                    sample, std::chrono::system_clock::now(), options.validation)) {
-                ++outcome.invalid_samples;
-                logger()->warn("vin={} fix at {} not recorded: {}",
-                               options.agent.vin,
-                               gnss::format_utc_iso8601(fix.time),
-                               invalid->detail);
-                return;
-            }
-            boost::asio::post(io, [&agent, sample = std::move(sample)]() mutable {
-                agent.add_sample(std::move(sample));
-            });
-        },
+        [&](const gnss::Fix& fix) { recorder.on_fix(fix); },
         stop);
     if (!delivered) {
         outcome.error = delivered.error();
@@ -78,20 +66,54 @@ void read_gnss(const RunOptions& options,
     outcome.counters = decoder.counters();
 }
 
-std::string summary_text(const RunOptions& options, Agent& agent, const GnssOutcome& gnss) {
+Result<std::optional<signals::ReplaySignalSource>> open_signals(const RunOptions& options) {
+    if (options.signals_file.empty()) {
+        return std::optional<signals::ReplaySignalSource>();
+    }
+    auto source = signals::ReplaySignalSource::load(options.signals_file);
+    if (!source) {
+        return Error{source.error()};
+    }
+    return std::optional<signals::ReplaySignalSource>(std::move(source).value());
+}
+
+Result<std::unique_ptr<commands::CommandIdStore>> open_command_ids(const RunOptions& options) {
+    if (options.commands.id_store_file.empty()) {
+        return std::unique_ptr<commands::CommandIdStore>(
+            std::make_unique<commands::MemoryCommandIdStore>(options.commands.remembered_ids));
+    }
+    auto store = commands::FileCommandIdStore::open(options.commands.id_store_file,
+                                                    options.commands.remembered_ids);
+    if (!store) {
+        return Error{store.error()};
+    }
+    return std::unique_ptr<commands::CommandIdStore>(std::move(store).value());
+}
+
+std::string summary_text(const RunOptions& options,
+                         Agent& agent,
+                         const GnssOutcome& gnss,
+                         const RecorderCounters& recorded,
+                         const commands::CommandCounters& commands) {
     const auto& counters = agent.counters();
     std::string text = fmt::format(
-        "agent summary vin={}: samples={} messages={} publishes={} resends={} acknowledged={} "
-        "store_errors={} unstored_samples_lost={} invalid_fixes={}\n",
+        "agent summary vin={}: fixes={} samples={} events={} messages={} publishes={} resends={} "
+        "acknowledged={} store_errors={} unstored_samples_lost={} invalid_fixes={} "
+        "commands_handled={} commands_duplicate={} commands_rejected={}\n",
         options.agent.vin,
+        recorded.fixes,
         counters.samples,
+        counters.events,
         counters.messages_created,
         counters.publishes,
         counters.resends,
         counters.acknowledged,
         counters.store_errors,
         counters.unstored_samples_lost,
-        gnss.invalid_samples);
+        recorded.invalid_samples,
+        commands.handled,
+        commands.duplicates,
+        commands.rejected);
     text += fmt::format("sentences accepted: {}, fixes: {}, rejected: {}\n",
                         gnss.counters.sentences_accepted,
                         gnss.counters.fixes,
@@ -115,22 +137,140 @@ std::string summary_text(const RunOptions& options, Agent& agent, const GnssOutc
     return text;
 }
 
-}  // namespace
+v1::VehicleEvent sos_event(const RunOptions& options) {
+    v1::VehicleEvent sos;
+    sos.set_type(v1::EVENT_TYPE_SOS);
+    sos.set_time_ms(now_ms());
+    auto* emergency = sos.mutable_emergency();
+    emergency->set_activation(v1::ACTIVATION_MANUAL);
+    emergency->set_trigger(v1::EMERGENCY_TRIGGER_SOS_BUTTON);
+    emergency->set_vin(options.agent.vin);
+    for (const auto storage : options.propulsion_storages) {
+        emergency->add_propulsion_storages(storage);
+    }
+    return sos;
+}
 
-int run_agent(const RunOptions& options) {
+// Everything one run owns, opened before the agent starts.
+struct Inputs {
+    std::unique_ptr<Outbox> outbox;
+    std::optional<gnss::LineReader> reader;
+    std::optional<signals::ReplaySignalSource> signals;
+    std::unique_ptr<commands::CommandIdStore> command_ids;
+};
+
+Result<Inputs> open_inputs(const RunOptions& options) {
+    Inputs inputs;
     auto outbox = Outbox::open(options.outbox_path, options.outbox_limits);
     if (!outbox) {
-        logger()->error("{}", outbox.error());
-        return 2;
+        return Error{outbox.error()};
     }
+    inputs.outbox = std::move(outbox).value();
     auto reader = open_input(options);
     if (!reader) {
-        logger()->error("{}", reader.error());
+        return Error{reader.error()};
+    }
+    inputs.reader.emplace(std::move(reader).value());
+    auto signals = open_signals(options);
+    if (!signals) {
+        return Error{signals.error()};
+    }
+    inputs.signals = std::move(signals).value();
+    auto command_ids = open_command_ids(options);
+    if (!command_ids) {
+        return Error{command_ids.error()};
+    }
+    inputs.command_ids = std::move(command_ids).value();
+    return inputs;
+}
+
+}  // namespace
+
+RunOptions run_options_from(const config::AgentConfig& config) {
+    RunOptions options;
+    options.agent.vin = config.vehicle.vin;
+    options.agent.ack_timeout = config.mqtt.ack_timeout;
+    options.agent.batch_max_samples = config.settings.batch.max_samples;
+    options.agent.batch_max_age = config.settings.batch.max_age;
+    options.link.vin = config.vehicle.vin;
+    options.link.broker_uri = config.mqtt.broker_uri;
+    options.link.client_id = config.mqtt.client_id;
+    if (config.mqtt.tls) {
+        options.link.tls = TlsOptions{config.mqtt.tls->ca_file.string(),
+                                      config.mqtt.tls->certificate_file.string(),
+                                      config.mqtt.tls->private_key_file.string()};
+    }
+    options.outbox_path = config.outbox.path;
+    options.outbox_limits.max_entries = config.outbox.max_entries;
+    options.outbox_limits.max_bytes = config.outbox.max_bytes;
+    options.nmea_file = config.gnss.nmea_file;
+    options.serial_device = config.gnss.serial_device;
+    options.baud_rate = config.gnss.baud_rate;
+    options.replay_speed = config.gnss.replay_speed;
+    if (config.gnss.replay_max_gap) {
+        options.replay_max_gap = *config.gnss.replay_max_gap;
+    }
+    options.signals_file = config.signals.replay_file;
+    options.settings = config.settings;
+    options.propulsion_storages = config.vehicle.propulsion_storages;
+    options.commands = config.commands;
+    options.validation.vin.verify_check_digit = config.vehicle.verify_vin_check_digit;
+    return options;
+}
+
+int run_agent(const RunOptions& options) {
+    auto inputs = open_inputs(options);
+    if (!inputs) {
+        logger()->error("{}", inputs.error());
         return 2;
     }
 
     boost::asio::io_context io;
-    Agent agent(io.get_executor(), options.agent, options.link, std::move(outbox).value());
+    Agent agent(io.get_executor(), options.agent, options.link, std::move(inputs->outbox));
+
+    Recorder recorder(
+        RecorderOptions{.identity = {options.agent.vin, options.propulsion_storages},
+                        .settings = options.settings,
+                        .record_every_fix = options.record_every_fix,
+                        .validation = options.validation},
+        inputs->signals ? &*inputs->signals : nullptr,
+        [&](v1::Sample sample) {
+            boost::asio::post(io, [&agent, sample = std::move(sample)]() mutable {
+                agent.add_sample(std::move(sample));
+            });
+        },
+        [&](v1::VehicleEvent event) {
+            boost::asio::post(io, [&agent, event = std::move(event)]() mutable {
+                agent.raise_event(std::move(event));
+            });
+        });
+
+    // Settings from the cloud: the sampler and detectors take them on the GNSS thread, the
+    // batch limits here.
+    config::RuntimeSettings current_settings = options.settings;
+    commands::LoggingScreen screen(options.agent.vin);
+    commands::CommandHandler handler(
+        screen, *inputs->command_ids, [&](const v1::AgentSettings& update) -> Status {
+            auto merged = config::merge_update(current_settings, update);
+            if (!merged) {
+                return Error{merged.error()};
+            }
+            if (auto applied = recorder.apply(*merged); !applied) {
+                return applied;
+            }
+            current_settings = *merged;
+            agent.set_batch_limits(merged->batch.max_samples, merged->batch.max_age);
+            return ok_status();
+        });
+    agent.set_command_handler([&](const v1::Downlink& downlink) {
+        if (auto handled = handler.handle(downlink); !handled) {
+            logger()->warn("vin={} command {} rejected: {}",
+                           options.agent.vin,
+                           downlink.command_id(),
+                           handled.error());
+        }
+    });
+
     if (auto started = agent.start(); !started) {
         logger()->error("{}", started.error());
         return 2;
@@ -171,10 +311,7 @@ int run_agent(const RunOptions& options) {
             if (error) {
                 return;
             }
-            v1::VehicleEvent sos;
-            sos.set_type(v1::EVENT_TYPE_SOS);
-            sos.set_time_ms(now_ms());
-            agent.raise_event(std::move(sos));
+            agent.raise_event(sos_event(options));
             wait_for_sos();
         });
     };
@@ -182,7 +319,7 @@ int run_agent(const RunOptions& options) {
 
     GnssOutcome gnss_outcome;
     std::jthread gnss_thread([&](std::stop_token stop) {
-        read_gnss(options, reader.value(), io, agent, gnss_outcome, stop);
+        read_gnss(options, *inputs->reader, recorder, gnss_outcome, stop);
         boost::asio::post(io, [&] {
             if (!gnss_outcome.error.empty()) {
                 logger()->error(
@@ -200,7 +337,8 @@ int run_agent(const RunOptions& options) {
     gnss_thread.request_stop();
     gnss_thread.join();
 
-    const std::string summary = summary_text(options, agent, gnss_outcome);
+    const std::string summary =
+        summary_text(options, agent, gnss_outcome, recorder.counters(), handler.counters());
     logger()->info("{}", summary);
     if (!options.summary_file.empty()) {
         std::ofstream(options.summary_file) << summary;

@@ -111,6 +111,7 @@ Status MqttLink::start() {
                         .key_store(options_.tls->certificate_file)
                         .private_key(options_.tls->private_key_file)
                         .enable_server_cert_auth(true)
+                        .verify(true)  // the certificate must name the host we dialled
                         .finalize());
     }
     connect_options_ = std::make_unique<mqtt::connect_options>(builder.finalize());

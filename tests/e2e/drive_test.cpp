@@ -91,7 +91,8 @@ class DriveEndToEnd : public ::testing::Test {
                                       "0",
                                       "--outbox",
                                       (dir_ / "outbox.db").string(),
-                                      "--exit-when-drained"};
+                                      "--exit-when-drained",
+                                      "--record-every-fix"};
         args.insert(args.end(), extra.begin(), extra.end());
         Process agent(std::filesystem::path(DRIVELINK_BINARY_DIR) / "agent/drivelink-agent",
                       args,

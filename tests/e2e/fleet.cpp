@@ -135,7 +135,8 @@ void Fleet::start_agent(int car, double speed, std::vector<std::string> extra) {
                                   "--reconnect-max-ms",
                                   "1000",
                                   "--batch-samples",
-                                  "5"};
+                                  "5",
+                                  "--record-every-fix"};
     args.insert(args.end(), extra.begin(), extra.end());
     agents_[car] = std::make_unique<Process>(
         kBinaryDir / "agent/drivelink-agent", args, directory_ / fmt::format("agent-{}.log", car));
