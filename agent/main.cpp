@@ -169,14 +169,17 @@ drivelink::Status check_options(const RunOptions& options) {
         return vin;
     }
     if (options.link.broker_uri.empty()) {
-        return drivelink::Error{"missing broker: give --broker URI or mqtt.broker_uri in --config"};
+        return drivelink::Error{
+            "missing broker: give --broker URI or mqtt.broker in the --config file"};
     }
     if (options.outbox_path.empty()) {
-        return drivelink::Error{"missing outbox: give --outbox FILE or outbox.path in --config"};
+        return drivelink::Error{
+            "missing outbox: give --outbox FILE or outbox.path in the --config file"};
     }
     if (options.nmea_file.empty() && options.serial_device.empty()) {
         return drivelink::Error{
-            "no GNSS input: give --nmea FILE or --serial DEVICE, or gnss.* in --config"};
+            "no GNSS input: give --nmea FILE or --serial DEVICE, or gnss.nmea_file or "
+            "gnss.serial_device in the --config file"};
     }
     return drivelink::ok_status();
 }

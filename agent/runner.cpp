@@ -26,7 +26,7 @@ std::shared_ptr<spdlog::logger> logger() {
     return instance;
 }
 
-// What the GNSS thread found, read by the agent thread once that thread ended.
+// Result of the GNSS thread, read by the agent thread once that thread ended.
 struct GnssOutcome {
     std::string error;
     gnss::DecoderCounters counters;
