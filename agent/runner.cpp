@@ -218,132 +218,177 @@ RunOptions run_options_from(const config::AgentConfig& config) {
     return options;
 }
 
+namespace {
+
+// One run of the program: the agent on this thread's io_context, the GNSS thread feeding the
+// recorder, the command handler and the signal handlers.
+class Program {
+  public:
+    Program(const RunOptions& options, Inputs& inputs)
+        : options_(options),
+          inputs_(inputs),
+          agent_(io_.get_executor(), options.agent, options.link, std::move(inputs.outbox)),
+          recorder_(
+              recorder_options(options),
+              inputs.signals ? &*inputs.signals : nullptr,
+              [this](v1::Sample sample) { post_sample(std::move(sample)); },
+              [this](v1::VehicleEvent event) { post_event(std::move(event)); }),
+          current_settings_(options.settings),
+          screen_(options.agent.vin),
+          handler_(screen_,
+                   *inputs.command_ids,
+                   [this](const v1::AgentSettings& update) { return apply_settings(update); }),
+          stop_signals_(io_, SIGINT, SIGTERM),
+          sos_signal_(io_, SIGUSR1) {
+        agent_.set_command_handler([this](const v1::Downlink& downlink) { on_command(downlink); });
+    }
+
+    int run() {
+        if (auto started = agent_.start(); !started) {
+            logger()->error("{}", started.error());
+            return 2;
+        }
+        wait_for_stop_signal();
+        wait_for_sos();
+        std::jthread gnss_thread([this](std::stop_token stop) {
+            read_gnss(options_, *inputs_.reader, recorder_, gnss_outcome_, stop);
+            boost::asio::post(io_, [this] { on_input_ended(); });
+        });
+        io_.run();
+        gnss_thread.request_stop();
+        gnss_thread.join();
+        write_summary();
+        return gnss_outcome_.error.empty() ? 0 : 1;
+    }
+
+  private:
+    static RecorderOptions recorder_options(const RunOptions& options) {
+        return RecorderOptions{.identity = {options.agent.vin, options.propulsion_storages},
+                               .settings = options.settings,
+                               .record_every_fix = options.record_every_fix,
+                               .validation = options.validation};
+    }
+
+    void post_sample(v1::Sample sample) {
+        boost::asio::post(io_, [this, sample = std::move(sample)]() mutable {
+            agent_.add_sample(std::move(sample));
+        });
+    }
+
+    void post_event(v1::VehicleEvent event) {
+        boost::asio::post(io_, [this, event = std::move(event)]() mutable {
+            agent_.raise_event(std::move(event));
+        });
+    }
+
+    // Settings from the cloud: the sampler and detectors take them on the GNSS thread, the
+    // batch limits here.
+    Status apply_settings(const v1::AgentSettings& update) {
+        auto merged = config::merge_update(current_settings_, update);
+        if (!merged) {
+            return Error{merged.error()};
+        }
+        if (auto applied = recorder_.apply(*merged); !applied) {
+            return applied;
+        }
+        current_settings_ = *merged;
+        agent_.set_batch_limits(merged->batch.max_samples, merged->batch.max_age);
+        return ok_status();
+    }
+
+    void on_command(const v1::Downlink& downlink) {
+        if (auto handled = handler_.handle(downlink); !handled) {
+            logger()->warn("vin={} command {} rejected: {}",
+                           options_.agent.vin,
+                           downlink.command_id(),
+                           handled.error());
+        }
+    }
+
+    void wait_for_stop_signal() {
+        stop_signals_.async_wait([this](const boost::system::error_code& error, int number) {
+            if (error) {
+                return;
+            }
+            logger()->info(
+                "vin={} signal {} received, flushing the outbox", options_.agent.vin, number);
+            agent_.flush_batch();
+            agent_.when_drained([this] { shut_down(); });
+            // Give the cloud a moment to acknowledge what is in flight; the rest waits in the
+            // outbox for the next start.
+            auto timer =
+                std::make_shared<boost::asio::steady_timer>(io_, options_.shutdown_drain_timeout);
+            timer->async_wait([this, timer](const boost::system::error_code&) { shut_down(); });
+        });
+    }
+
+    // SIGUSR1 presses the SOS button: a head unit without one, or a test, can raise the event.
+    void wait_for_sos() {
+        sos_signal_.async_wait([this](const boost::system::error_code& error, int) {
+            if (error) {
+                return;
+            }
+            agent_.raise_event(sos_event(options_));
+            wait_for_sos();
+        });
+    }
+
+    void on_input_ended() {
+        if (!gnss_outcome_.error.empty()) {
+            logger()->error(
+                "vin={} GNSS input failed: {}", options_.agent.vin, gnss_outcome_.error);
+        }
+        logger()->info("vin={} GNSS input ended", options_.agent.vin);
+        agent_.flush_batch();
+        if (options_.exit_when_drained) {
+            agent_.when_drained([this] { shut_down(); });
+        }
+    }
+
+    void shut_down() {
+        if (stopping_) {
+            return;
+        }
+        stopping_ = true;
+        stop_signals_.cancel();
+        sos_signal_.cancel();
+        agent_.stop();
+        io_.stop();
+    }
+
+    void write_summary() {
+        const std::string summary = summary_text(
+            options_, agent_, gnss_outcome_, recorder_.counters(), handler_.counters());
+        logger()->info("{}", summary);
+        if (!options_.summary_file.empty()) {
+            std::ofstream(options_.summary_file) << summary;
+        }
+    }
+
+    const RunOptions& options_;
+    Inputs& inputs_;
+    boost::asio::io_context io_;
+    Agent agent_;
+    Recorder recorder_;
+    config::RuntimeSettings current_settings_;
+    commands::LoggingScreen screen_;
+    commands::CommandHandler handler_;
+    boost::asio::signal_set stop_signals_;
+    boost::asio::signal_set sos_signal_;
+    GnssOutcome gnss_outcome_;
+    bool stopping_ = false;
+};
+
+}  // namespace
+
 int run_agent(const RunOptions& options) {
     auto inputs = open_inputs(options);
     if (!inputs) {
         logger()->error("{}", inputs.error());
         return 2;
     }
-
-    boost::asio::io_context io;
-    Agent agent(io.get_executor(), options.agent, options.link, std::move(inputs->outbox));
-
-    Recorder recorder(
-        RecorderOptions{.identity = {options.agent.vin, options.propulsion_storages},
-                        .settings = options.settings,
-                        .record_every_fix = options.record_every_fix,
-                        .validation = options.validation},
-        inputs->signals ? &*inputs->signals : nullptr,
-        [&](v1::Sample sample) {
-            boost::asio::post(io, [&agent, sample = std::move(sample)]() mutable {
-                agent.add_sample(std::move(sample));
-            });
-        },
-        [&](v1::VehicleEvent event) {
-            boost::asio::post(io, [&agent, event = std::move(event)]() mutable {
-                agent.raise_event(std::move(event));
-            });
-        });
-
-    // Settings from the cloud: the sampler and detectors take them on the GNSS thread, the
-    // batch limits here.
-    config::RuntimeSettings current_settings = options.settings;
-    commands::LoggingScreen screen(options.agent.vin);
-    commands::CommandHandler handler(
-        screen, *inputs->command_ids, [&](const v1::AgentSettings& update) -> Status {
-            auto merged = config::merge_update(current_settings, update);
-            if (!merged) {
-                return Error{merged.error()};
-            }
-            if (auto applied = recorder.apply(*merged); !applied) {
-                return applied;
-            }
-            current_settings = *merged;
-            agent.set_batch_limits(merged->batch.max_samples, merged->batch.max_age);
-            return ok_status();
-        });
-    agent.set_command_handler([&](const v1::Downlink& downlink) {
-        if (auto handled = handler.handle(downlink); !handled) {
-            logger()->warn("vin={} command {} rejected: {}",
-                           options.agent.vin,
-                           downlink.command_id(),
-                           handled.error());
-        }
-    });
-
-    if (auto started = agent.start(); !started) {
-        logger()->error("{}", started.error());
-        return 2;
-    }
-
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    // SIGUSR1 presses the SOS button: a head unit without one, or a test, can raise the event.
-    boost::asio::signal_set sos_signal(io, SIGUSR1);
-    bool stopping = false;
-    auto shut_down = [&] {
-        if (stopping) {
-            return;
-        }
-        stopping = true;
-        signals.cancel();
-        sos_signal.cancel();
-        agent.stop();
-        io.stop();
-    };
-
-    signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
-        if (error) {
-            return;
-        }
-        logger()->info(
-            "vin={} signal {} received, flushing the outbox", options.agent.vin, signal_number);
-        agent.flush_batch();
-        agent.when_drained(shut_down);
-        // Give the cloud a moment to acknowledge what is in flight; the rest waits for the
-        // next start in the outbox.
-        auto timer =
-            std::make_shared<boost::asio::steady_timer>(io, options.shutdown_drain_timeout);
-        timer->async_wait([timer, &shut_down](const boost::system::error_code&) { shut_down(); });
-    });
-
-    std::function<void()> wait_for_sos = [&] {
-        sos_signal.async_wait([&](const boost::system::error_code& error, int) {
-            if (error) {
-                return;
-            }
-            agent.raise_event(sos_event(options));
-            wait_for_sos();
-        });
-    };
-    wait_for_sos();
-
-    GnssOutcome gnss_outcome;
-    std::jthread gnss_thread([&](std::stop_token stop) {
-        read_gnss(options, *inputs->reader, recorder, gnss_outcome, stop);
-        boost::asio::post(io, [&] {
-            if (!gnss_outcome.error.empty()) {
-                logger()->error(
-                    "vin={} GNSS input failed: {}", options.agent.vin, gnss_outcome.error);
-            }
-            logger()->info("vin={} GNSS input ended", options.agent.vin);
-            agent.flush_batch();
-            if (options.exit_when_drained) {
-                agent.when_drained(shut_down);
-            }
-        });
-    });
-
-    io.run();
-    gnss_thread.request_stop();
-    gnss_thread.join();
-
-    const std::string summary =
-        summary_text(options, agent, gnss_outcome, recorder.counters(), handler.counters());
-    logger()->info("{}", summary);
-    if (!options.summary_file.empty()) {
-        std::ofstream(options.summary_file) << summary;
-    }
-    return gnss_outcome.error.empty() ? 0 : 1;
+    Program program(options, inputs.value());
+    return program.run();
 }
 
 }  // namespace drivelink::agent
