@@ -1,6 +1,8 @@
-// drivelink-cloud: ingests vehicle messages from MQTT into SQLite (run) and summarises a
-// database (report). Exit codes: 0 success, 1 runtime failure (such as messages left
-// unacknowledged at exit because the store kept failing), 2 invalid arguments or input.
+// drivelink-cloud: ingests vehicle messages from MQTT into SQLite and runs the services on
+// them (run), summarises a database (report), lets operators work on rescue cases (rescue) and
+// registers vehicles (vehicle) and books and advances work orders (maintenance). Exit
+// codes: 0 success, 1 runtime failure (such as messages left unacknowledged at exit because the
+// store kept failing), 2 invalid arguments or input.
 #include <fmt/format.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -10,6 +12,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cloud/cli/maintenance_command.h"
+#include "cloud/cli/rescue_command.h"
+#include "cloud/cli/vehicle_command.h"
 #include "cloud/logging.h"
 #include "cloud/report/report.h"
 #include "cloud/service/cloud_service.h"
@@ -30,6 +35,10 @@ struct RunArguments {
     int busy_timeout_ms = static_cast<int>(SqliteStoreOptions{}.busy_timeout.count());
     bool no_vin_check_digit = false;
     std::string log_level = "info";
+    std::string dealers_path;
+    std::string schedules_path;
+    std::string dtc_codes_path;
+    int escalation_timeout_s = 30;
 };
 
 struct ReportArguments {
@@ -76,6 +85,14 @@ void add_run_options(CLI::App& run, RunArguments& args) {
     run.add_flag("--no-vin-check-digit",
                  args.no_vin_check_digit,
                  "accept VINs whose 9th character is not the North American check digit");
+    run.add_option("--dealers", args.dealers_path, "dealer network CSV file for rescue cases");
+    run.add_option("--schedules", args.schedules_path, "maintenance schedule CSV file");
+    run.add_option("--dtc-codes", args.dtc_codes_path, "trouble code description CSV file");
+    run.add_option("--escalation-timeout-s",
+                   args.escalation_timeout_s,
+                   "seconds a rescue case waits for an operator before it is escalated")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
     run.add_option("--log-level",
                    args.log_level,
                    "minimum level of the log lines written to standard error")
@@ -92,6 +109,10 @@ CloudServiceOptions service_options(const RunArguments& args) {
     options.ingest.validation.vin.verify_check_digit = !args.no_vin_check_digit;
     options.mqtt.broker_uri = args.broker_uri;
     options.mqtt.client_id = args.client_id.empty() ? default_client_id() : args.client_id;
+    options.dealers_path = args.dealers_path;
+    options.schedules_path = args.schedules_path;
+    options.dtc_codes_path = args.dtc_codes_path;
+    options.rescue.escalation_timeout = std::chrono::seconds(args.escalation_timeout_s);
     return options;
 }
 
@@ -169,6 +190,11 @@ int main(int argc, char** argv) {
         ->required();
     report->add_flag("--json", report_args.json, "print JSON instead of text");
 
+    int command_exit_code = 0;
+    drivelink::cloud::cli::add_rescue_command(app, command_exit_code);
+    drivelink::cloud::cli::add_vehicle_command(app, command_exit_code);
+    drivelink::cloud::cli::add_maintenance_command(app, command_exit_code);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -179,5 +205,8 @@ int main(int argc, char** argv) {
     if (run->parsed()) {
         return run_service(run_args);
     }
-    return print_report(report_args);
+    if (report->parsed()) {
+        return print_report(report_args);
+    }
+    return command_exit_code;
 }

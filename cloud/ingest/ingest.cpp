@@ -171,6 +171,9 @@ void Ingest::try_commit(StoreBatch& batch, SteadyTime now) {
         logger()->info("retrying the commit of {} messages in {} ms", batch.size(), delay.count());
         return;
     }
+    // Commands first: a rescue update must not wait behind the acks. Paho C leaves Nagle's
+    // algorithm on, so a second small publish can wait for the TCP ACK of the first.
+    send_commands();
     send_acks(batch);
     batch.clear();
     commit_due_.reset();
@@ -252,6 +255,27 @@ void Ingest::send_acks(const StoreBatch& batch) {
                        vin,
                        fmt::join(seqs, ","),
                        published.error());
+    }
+}
+
+void Ingest::send_commands() {
+    std::vector<std::int64_t> sent;
+    for (const auto& command : store_.take_commands()) {
+        auto published =
+            publisher_.publish(protocol::topic_for(command.vin, Channel::Command), command.payload);
+        if (published) {
+            sent.push_back(command.outbox_id);
+            continue;
+        }
+        logger()->warn("vin={} command {} not sent: {}; it stays in the outbox for a later try",
+                       command.vin,
+                       command.outbox_id,
+                       published.error());
+    }
+    if (auto marked = store_.mark_commands_sent(sent); !marked) {
+        logger()->warn("marking {} commands sent failed: {}; they may be sent again",
+                       sent.size(),
+                       marked.error());
     }
 }
 

@@ -7,8 +7,10 @@
 //   2. collects a batch until it contains batch_max_messages or batch_delay has passed since its
 //      first message,
 //   3. commits the batch in one store transaction,
-//   4. after the commit, publishes one Downlink{commit_ack} per vehicle to dl/v1/{vin}/cmd that
-//      names every sequence number of the batch, stored or duplicate.
+//   4. after the commit, publishes the commands that services queued in the same transaction
+//      (rescue updates, maintenance recommendations) and marks them sent in the outbox,
+//   5. then publishes one Downlink{commit_ack} per vehicle to dl/v1/{vin}/cmd that names every
+//      sequence number of the batch, stored or duplicate.
 // When the commit fails, nothing is acknowledged. The batch stays in memory and is committed
 // again with exponential backoff until the store accepts it. The agents also send unacknowledged
 // messages again, so a message still queued when the process dies is not lost.
@@ -115,6 +117,7 @@ class Ingest {
     bool commit(const StoreBatch& batch);
     void count_outcomes(const StoreBatch& batch, const std::vector<CommitOutcome>& outcomes);
     void send_acks(const StoreBatch& batch);
+    void send_commands();
     void log_counters();
 
     Store& store_;

@@ -247,6 +247,10 @@ std::int64_t SqliteDatabase::changes() const {
     return sqlite3_changes64(db_);
 }
 
+std::int64_t SqliteDatabase::last_insert_rowid() const {
+    return sqlite3_last_insert_rowid(db_);
+}
+
 bool SqliteDatabase::in_transaction() const {
     return sqlite3_get_autocommit(db_) == 0;
 }

@@ -80,6 +80,8 @@ class SqliteDatabase {
 
     // Number of rows changed by the latest INSERT, UPDATE or DELETE.
     std::int64_t changes() const;
+    // Rowid of the latest successful INSERT on this connection.
+    std::int64_t last_insert_rowid() const;
     // False in autocommit mode, also after SQLite rolled back a failed transaction by itself.
     bool in_transaction() const;
     void set_busy_timeout(int timeout_ms);

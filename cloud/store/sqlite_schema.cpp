@@ -81,7 +81,142 @@ ALTER TABLE dead_letters ADD COLUMN vin TEXT;
 CREATE INDEX samples_by_time ON samples (vin, time_ms);
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kVersion1, kVersion2};
+// Version 3: the downlink outbox and rescue cases. A case lists the events that belong to it,
+// its ranked dealers and every step with its time. escalation_due_ms is set while the case
+// waits for an operator.
+constexpr std::string_view kVersion3 = R"sql(
+CREATE TABLE downlink_outbox (
+    id INTEGER PRIMARY KEY,
+    vin TEXT NOT NULL,
+    command_id TEXT NOT NULL UNIQUE,
+    payload BLOB NOT NULL,
+    created_time_ms INTEGER NOT NULL,
+    sent_time_ms INTEGER
+);
+CREATE INDEX downlink_outbox_pending ON downlink_outbox (created_time_ms)
+    WHERE sent_time_ms IS NULL;
+
+CREATE TABLE rescue_cases (
+    id INTEGER PRIMARY KEY,
+    vin TEXT NOT NULL,
+    state TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    event_seq INTEGER NOT NULL,
+    event_time_ms INTEGER NOT NULL,
+    latitude_deg REAL,
+    longitude_deg REAL,
+    opened_time_ms INTEGER NOT NULL,
+    updated_time_ms INTEGER NOT NULL,
+    escalation_level INTEGER NOT NULL DEFAULT 0,
+    escalation_due_ms INTEGER,
+    operator_name TEXT,
+    dealer_id TEXT,
+    truck_latitude_deg REAL,
+    truck_longitude_deg REAL,
+    truck_eta_time_ms INTEGER
+);
+CREATE INDEX rescue_cases_by_vin ON rescue_cases (vin, opened_time_ms);
+CREATE INDEX rescue_cases_escalation ON rescue_cases (escalation_due_ms)
+    WHERE escalation_due_ms IS NOT NULL;
+
+CREATE TABLE rescue_case_events (
+    vin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    case_id INTEGER NOT NULL REFERENCES rescue_cases (id),
+    PRIMARY KEY (vin, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE rescue_case_dealers (
+    case_id INTEGER NOT NULL REFERENCES rescue_cases (id),
+    rank INTEGER NOT NULL,
+    dealer_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    city TEXT NOT NULL,
+    distance_km REAL NOT NULL,
+    eta_time_ms INTEGER NOT NULL,
+    PRIMARY KEY (case_id, rank)
+) WITHOUT ROWID;
+
+CREATE TABLE rescue_case_history (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES rescue_cases (id),
+    step TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX rescue_case_history_by_case ON rescue_case_history (case_id, time_ms);
+)sql";
+
+// Version 4: the vehicle registry and maintenance. A recommendation is unique per service cycle
+// (the time of the item's last service) and level, so it reaches the car once.
+constexpr std::string_view kVersion4 = R"sql(
+CREATE TABLE vehicle_registry (
+    vin TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+
+CREATE TABLE vehicle_usage (
+    vin TEXT PRIMARY KEY,
+    odometer_km REAL NOT NULL,
+    first_odometer_km REAL NOT NULL,
+    first_time_ms INTEGER NOT NULL,
+    last_time_ms INTEGER NOT NULL,
+    last_latitude_deg REAL,
+    last_longitude_deg REAL
+) WITHOUT ROWID;
+
+CREATE TABLE maintenance_services (
+    vin TEXT NOT NULL,
+    item TEXT NOT NULL,
+    odometer_km REAL NOT NULL,
+    time_ms INTEGER NOT NULL,
+    PRIMARY KEY (vin, item)
+) WITHOUT ROWID;
+
+CREATE TABLE maintenance_recommendations (
+    id INTEGER PRIMARY KEY,
+    vin TEXT NOT NULL,
+    item TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    title TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    cycle_time_ms INTEGER NOT NULL,
+    level TEXT NOT NULL,
+    due_odometer_km REAL,
+    due_time_ms INTEGER,
+    created_time_ms INTEGER NOT NULL,
+    UNIQUE (vin, item, detail, cycle_time_ms, level)
+);
+)sql";
+
+// Version 5: service bookings and work orders with their state history.
+constexpr std::string_view kVersion5 = R"sql(
+CREATE TABLE work_orders (
+    id INTEGER PRIMARY KEY,
+    vin TEXT NOT NULL,
+    dealer_id TEXT NOT NULL,
+    slot_time_ms INTEGER NOT NULL,
+    items TEXT NOT NULL,
+    pick_up INTEGER NOT NULL,
+    delivery INTEGER NOT NULL,
+    rescue_case_id INTEGER REFERENCES rescue_cases (id),
+    state TEXT NOT NULL,
+    created_time_ms INTEGER NOT NULL,
+    updated_time_ms INTEGER NOT NULL
+);
+CREATE INDEX work_orders_by_vin ON work_orders (vin);
+
+CREATE TABLE work_order_history (
+    id INTEGER PRIMARY KEY,
+    work_order_id INTEGER NOT NULL REFERENCES work_orders (id),
+    state TEXT NOT NULL,
+    time_ms INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
 
 Status check_version(const SqliteDatabase& db, std::int64_t version) {
     if (version <= latest_schema_version()) {

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include "cloud/logging.h"
 #include "cloud/store/sqlite_schema.h"
@@ -133,7 +134,41 @@ Status check_schema_is_latest(SqliteDatabase& db) {
     return ok_status();
 }
 
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Status set_wal_mode(SqliteDatabase& db) {
+    auto journal = db.query_text("PRAGMA journal_mode = WAL");
+    if (!journal) {
+        return Error{journal.error()};
+    }
+    if (journal.value() != "wal") {
+        return Error{fmt::format("journal mode is '{}', WAL is not available", journal.value())};
+    }
+    return db.exec("PRAGMA synchronous = FULL");
+}
+
 }  // namespace
+
+Result<std::unique_ptr<SqliteDatabase>> open_service_database(
+    const std::filesystem::path& path, std::chrono::milliseconds busy_timeout) {
+    auto db = SqliteDatabase::open(path, SqliteDatabase::Mode::ReadWriteCreate);
+    if (!db) {
+        return Error{db.error()};
+    }
+    db.value()->set_busy_timeout(static_cast<int>(busy_timeout.count()));
+    Status ready = set_wal_mode(*db.value());
+    if (ready) {
+        ready = migrate_schema(*db.value());
+    }
+    if (!ready) {
+        return Error{fmt::format("cannot use database '{}': {}", path.string(), ready.error())};
+    }
+    return db;
+}
 
 struct SqliteStore::Statements {
     SqliteStatement insert_message;
@@ -174,14 +209,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
 }
 
 Status SqliteStore::prepare_for_writing() {
-    auto journal = db_->query_text("PRAGMA journal_mode = WAL");
-    if (!journal) {
-        return Error{journal.error()};
-    }
-    if (journal.value() != "wal") {
-        return Error{fmt::format("journal mode is '{}', WAL is not available", journal.value())};
-    }
-    if (auto set = db_->exec("PRAGMA synchronous = FULL"); !set) {
+    if (auto set = set_wal_mode(*db_); !set) {
         return set;
     }
     if (auto migrated = migrate_schema(*db_); !migrated) {
@@ -224,6 +252,7 @@ Result<std::vector<CommitOutcome>> SqliteStore::commit(const StoreBatch& batch) 
     }
     std::vector<CommitOutcome> outcomes;
     outcomes.reserve(batch.uplinks.size());
+    pending_commands_.clear();
 
     Status written = write_batch(batch, outcomes);
     if (written) {
@@ -237,9 +266,21 @@ Result<std::vector<CommitOutcome>> SqliteStore::commit(const StoreBatch& batch) 
         }
     }
     if (!written) {
+        pending_commands_.clear();
         return Error{written.error()};
     }
     return outcomes;
+}
+
+std::vector<OutboundCommand> SqliteStore::take_commands() {
+    return std::exchange(pending_commands_, {});
+}
+
+Status SqliteStore::mark_commands_sent(const std::vector<std::int64_t>& outbox_ids) {
+    if (outbox_ids.empty()) {
+        return ok_status();
+    }
+    return mark_downlinks_sent(*db_, outbox_ids, now_ms());
 }
 
 Status SqliteStore::write_batch(const StoreBatch& batch, std::vector<CommitOutcome>& outcomes) {
@@ -292,6 +333,11 @@ Result<CommitOutcome> SqliteStore::write_uplink(const ReceivedUplink& received) 
         uplink.vin, received.received_time_ms, to_sql_integer(message.dropped_samples()), 0);
     if (!touched) {
         return Error{touched.error()};
+    }
+    for (auto* handler : handlers_) {
+        if (auto handled = handler->on_stored(*db_, received, pending_commands_); !handled) {
+            return Error{handled.error()};
+        }
     }
     return CommitOutcome::Stored;
 }

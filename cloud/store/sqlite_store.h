@@ -19,6 +19,19 @@
 
 namespace drivelink::cloud {
 
+// A service that reacts to stored uplinks inside the transaction that stores them, so its own
+// rows (a rescue case, a recommendation) are written exactly when the uplink is.
+class StoredUplinkHandler {
+  public:
+    virtual ~StoredUplinkHandler() = default;
+    // Called on the ingest worker thread, inside the commit transaction, once for each uplink
+    // whose (vin, seq) is new. Appends to `commands` the outbox rows to publish after the commit.
+    // An error rolls the whole batch back.
+    virtual Status on_stored(SqliteDatabase& db,
+                             const ReceivedUplink& received,
+                             std::vector<OutboundCommand>& commands) = 0;
+};
+
 struct SqliteStoreOptions {
     // How long a write waits for another connection's lock before it fails with SQLITE_BUSY.
     std::chrono::milliseconds busy_timeout{5000};
@@ -40,6 +53,11 @@ class SqliteStore final : public Store {
     Status visit_track(std::string_view vin,
                        const std::function<void(const TrackPoint&)>& visit) override;
     Result<std::vector<DeadLetterCount>> dead_letter_counts() override;
+    std::vector<OutboundCommand> take_commands() override;
+    Status mark_commands_sent(const std::vector<std::int64_t>& outbox_ids) override;
+
+    // Adds a handler called for every newly stored uplink. `handler` must outlive the store.
+    void add_handler(StoredUplinkHandler& handler) { handlers_.push_back(&handler); }
 
   private:
     struct Statements;
@@ -60,6 +78,13 @@ class SqliteStore final : public Store {
 
     std::unique_ptr<SqliteDatabase> db_;
     std::unique_ptr<Statements> statements_;
+    std::vector<StoredUplinkHandler*> handlers_;
+    std::vector<OutboundCommand> pending_commands_;  // queued by the current or last commit
 };
+
+// Opens a read-write connection on `path` for a service other than the ingest (the rescue
+// monitor, the command-line program), in WAL mode and migrated to the latest schema.
+Result<std::unique_ptr<SqliteDatabase>> open_service_database(
+    const std::filesystem::path& path, std::chrono::milliseconds busy_timeout);
 
 }  // namespace drivelink::cloud

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cloud/store/downlink_outbox.h"
 #include "protocol/codec.h"
 #include "protocol/result.h"
 
@@ -113,6 +114,15 @@ class Store {
 
     // Returns the number of dead letters per (vin, reason).
     virtual Result<std::vector<DeadLetterCount>> dead_letter_counts() = 0;
+
+    // Returns and forgets the commands for cars that the last successful commit() queued in
+    // its transaction, such as rescue updates. The caller publishes them and then calls
+    // mark_commands_sent().
+    virtual std::vector<OutboundCommand> take_commands() { return {}; }
+    virtual Status mark_commands_sent(const std::vector<std::int64_t>& outbox_ids) {
+        (void)outbox_ids;
+        return ok_status();
+    }
 };
 
 }  // namespace drivelink::cloud

@@ -21,12 +21,15 @@ MqttTestClient::MqttTestClient(const std::string& broker_uri, const std::string&
     client_->set_message_callback([this](mqtt::const_message_ptr message) {
         auto topic = protocol::parse_topic(message->get_topic());
         v1::Downlink downlink;
-        if (!topic || !downlink.ParseFromString(message->get_payload_str()) ||
-            !downlink.has_commit_ack()) {
+        if (!topic || !downlink.ParseFromString(message->get_payload_str())) {
+            return;
+        }
+        std::lock_guard lock(mutex_);
+        if (!downlink.has_commit_ack()) {
+            commands_[topic->vin].push_back(std::move(downlink));
             return;
         }
         const auto& seqs = downlink.commit_ack().seqs();
-        std::lock_guard lock(mutex_);
         acks_[topic->vin].emplace_back(seqs.begin(), seqs.end());
     });
     connect(broker_uri);
@@ -67,6 +70,12 @@ std::vector<std::vector<std::uint64_t>> MqttTestClient::acks(const std::string& 
     std::lock_guard lock(mutex_);
     auto found = acks_.find(vin);
     return found == acks_.end() ? std::vector<std::vector<std::uint64_t>>{} : found->second;
+}
+
+std::vector<v1::Downlink> MqttTestClient::commands(const std::string& vin) const {
+    std::lock_guard lock(mutex_);
+    auto found = commands_.find(vin);
+    return found == commands_.end() ? std::vector<v1::Downlink>{} : found->second;
 }
 
 bool MqttTestClient::wait_for_acks(const std::string& vin,

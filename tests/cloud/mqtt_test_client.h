@@ -1,5 +1,5 @@
 // A plain Paho client that plays the vehicles in the integration tests: it publishes uplinks
-// and records the commit acks that arrive on dl/v1/+/cmd.
+// and records the commit acks and the other commands that arrive on dl/v1/+/cmd.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "drivelink/v1/drivelink.pb.h"
 
 namespace mqtt {
 class async_client;
@@ -38,12 +40,16 @@ class MqttTestClient {
                        std::size_t first_ack = 0,
                        std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
+    // Downlinks other than commit acks received for `vin`, in arrival order.
+    std::vector<v1::Downlink> commands(const std::string& vin) const;
+
   private:
     void connect(const std::string& broker_uri);
 
     std::unique_ptr<mqtt::async_client> client_;
     mutable std::mutex mutex_;
     std::map<std::string, std::vector<std::vector<std::uint64_t>>> acks_;
+    std::map<std::string, std::vector<v1::Downlink>> commands_;
 };
 
 }  // namespace drivelink::cloud::testing
