@@ -187,7 +187,14 @@ void MqttLink::on_connect_result(bool success, const std::string& detail) {
                          kQos,
                          true);
     } catch (const mqtt::exception& e) {
-        logger()->warn("vin={} subscribe after connect failed: {}", options_.vin, e.what());
+        // The connection dropped again before we could use it, and Paho reports no loss for a
+        // connection it has not fully handed over: count it as a failed connect.
+        logger()->warn("vin={} connection to {} lost right after connect: {}",
+                       options_.vin,
+                       options_.broker_uri,
+                       e.what());
+        schedule_reconnect();
+        return;
     }
     connected_ = true;
     logger()->info("vin={} connected to {}", options_.vin, options_.broker_uri);
@@ -225,6 +232,11 @@ bool MqttLink::publish(const std::string& topic, const std::string& payload, boo
         return true;
     } catch (const mqtt::exception& e) {
         logger()->warn("vin={} publish to {} failed: {}", options_.vin, topic, e.what());
+        if (e.get_return_code() == MQTTASYNC_DISCONNECTED || !client_->is_connected()) {
+            // A loss Paho did not report through the connection-lost callback.
+            connected_ = false;
+            schedule_reconnect();
+        }
         return false;
     }
 }

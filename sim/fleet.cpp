@@ -1,0 +1,412 @@
+#include "sim/fleet.h"
+
+#include <sys/resource.h>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "sim/car.h"
+
+namespace drivelink::sim {
+namespace {
+
+using std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> logger() {
+    static auto instance = [] {
+        auto existing = spdlog::get("sim");
+        return existing ? existing : spdlog::default_logger()->clone("sim");
+    }();
+    return instance;
+}
+
+// Counts down to zero; waiters may give up after a timeout.
+class Countdown {
+  public:
+    explicit Countdown(std::size_t count) : remaining_(count) {}
+
+    void count_down() {
+        std::lock_guard lock(mutex_);
+        if (remaining_ > 0 && --remaining_ == 0) {
+            done_.notify_all();
+        }
+    }
+    bool wait_for(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return done_.wait_for(lock, timeout, [this] { return remaining_ == 0; });
+    }
+    std::size_t remaining() {
+        std::lock_guard lock(mutex_);
+        return remaining_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable done_;
+    std::size_t remaining_;
+};
+
+// Runs `work` on `strand` and waits for its result.
+template <typename Work>
+auto run_on(const boost::asio::any_io_executor& strand, Work work) {
+    std::packaged_task<decltype(work())()> task(std::move(work));
+    auto result = task.get_future();
+    boost::asio::post(strand, [&task] { task(); });
+    return result.get();
+}
+
+// Maps the real clock to the simulated one: `factor` simulated seconds per real second from
+// `simulated_start` on.
+struct SimClock {
+    steady_clock::time_point real_start;
+    TimePoint simulated_start;
+    TimePoint simulated_end;
+    double factor = 1.0;
+
+    TimePoint now() const {
+        const std::chrono::duration<double> real = steady_clock::now() - real_start;
+        const auto simulated =
+            simulated_start + std::chrono::duration_cast<std::chrono::milliseconds>(real * factor);
+        return std::min(simulated, simulated_end);
+    }
+};
+
+// A car with the timer that moves it along the simulated clock.
+struct CarSlot {
+    boost::asio::any_io_executor strand;
+    std::unique_ptr<SimCar> car;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+};
+
+Result<uint16_t> broker_port(const std::string& uri) {
+    const auto colon = uri.rfind(':');
+    if (!uri.starts_with("tcp://127.0.0.1:") || colon == std::string::npos) {
+        return Error{"coverage faults need a broker URI of the form tcp://127.0.0.1:PORT, not '" +
+                     uri + "'"};
+    }
+    return static_cast<uint16_t>(std::stoi(uri.substr(colon + 1)));
+}
+
+Result<CarSlot> make_car(boost::asio::thread_pool& pool,
+                         const FleetOptions& options,
+                         const std::vector<Route>& routes,
+                         CarPlan plan,
+                         TimePoint start) {
+    CarSlot slot{.strand = boost::asio::make_strand(pool), .car = nullptr, .timer = nullptr};
+    auto outbox = agent::Outbox::open(options.work_directory / "outbox" / (plan.vin + ".db"),
+                                      agent::OutboxLimits{.survive_power_loss = false});
+    if (!outbox) {
+        return Error{outbox.error()};
+    }
+    std::unique_ptr<CoverageProxy> proxy;
+    std::string uri = options.broker_uri;
+    if (!plan.coverage_losses.empty()) {
+        auto port = broker_port(options.broker_uri);
+        if (!port) {
+            return Error{port.error()};
+        }
+        auto opened = CoverageProxy::open(slot.strand, *port);
+        if (!opened) {
+            return Error{opened.error()};
+        }
+        proxy = std::move(opened).value();
+        uri = "tcp://127.0.0.1:" + std::to_string(proxy->port());
+    }
+    agent::AgentOptions agent_options{.vin = plan.vin,
+                                      .ack_timeout = options.ack_timeout,
+                                      .batch_max_samples = options.batch_max_samples};
+    agent::MqttLinkOptions link_options;
+    link_options.broker_uri = uri;
+    link_options.vin = plan.vin;
+    link_options.reconnect_max = std::chrono::seconds(5);
+    auto agent = std::make_unique<agent::Agent>(
+        slot.strand, agent_options, link_options, std::move(outbox).value());
+    slot.car = std::make_unique<SimCar>(
+        slot.strand, routes, std::move(plan), start, std::move(agent), std::move(proxy));
+    slot.timer = std::make_unique<boost::asio::steady_timer>(slot.strand);
+    return slot;
+}
+
+// Moves the car along the clock every tick; at the end flushes and waits for the drain.
+void drive(CarSlot& slot,
+           const SimClock& clock,
+           std::chrono::milliseconds tick,
+           Countdown& simulated,
+           Countdown& drained) {
+    const auto now = clock.now();
+    slot.car->update_coverage(now);
+    slot.car->advance_to(now);
+    if (now >= clock.simulated_end) {
+        if (auto* proxy = slot.car->proxy()) {
+            proxy->restore();
+        }
+        slot.car->agent().flush_batch();
+        simulated.count_down();
+        slot.car->agent().when_drained([&drained] { drained.count_down(); });
+        return;
+    }
+    slot.timer->expires_after(tick);
+    slot.timer->async_wait(
+        [&slot, &clock, tick, &simulated, &drained](const boost::system::error_code& error) {
+            if (!error) {
+                drive(slot, clock, tick, simulated, drained);
+            }
+        });
+}
+
+VehicleExpectation expectation_of(SimCar& car) {
+    const auto& plan = car.plan();
+    const auto& tally = car.tally();
+    VehicleExpectation expected{.vin = plan.vin,
+                                .model = plan.model->profile.model,
+                                .usage = std::string(to_string(plan.usage)),
+                                .messages = car.agent().counters().messages_created,
+                                .samples = tally.samples,
+                                .events = tally.events,
+                                .distance_km = tally.distance_km,
+                                .trips = tally.trips,
+                                .coverage_losses = tally.coverage_losses};
+    if (auto stats = car.agent().outbox().stats(); stats) {
+        expected.outbox_entries_left = stats->entries;
+        expected.samples_thinned = stats->dropped_samples_total;
+    }
+    return expected;
+}
+
+Result<std::vector<CarSlot>> make_cars(boost::asio::thread_pool& pool,
+                                       const FleetOptions& options,
+                                       const std::vector<Route>& routes,
+                                       std::vector<CarPlan> plans,
+                                       TimePoint start) {
+    std::vector<CarSlot> slots;
+    slots.reserve(plans.size());
+    for (auto& plan : plans) {
+        auto slot = make_car(pool, options, routes, std::move(plan), start);
+        if (!slot) {
+            return Error{slot.error()};
+        }
+        slots.push_back(std::move(slot).value());
+    }
+    for (auto& slot : slots) {
+        auto started = run_on(slot.strand, [&slot] { return slot.car->agent().start(); });
+        if (!started) {
+            return Error{"vin=" + slot.car->plan().vin + " agent start failed: " + started.error()};
+        }
+    }
+    return slots;
+}
+
+std::vector<CarPlan> plan_fleet(const FleetOptions& options,
+                                const std::vector<Route>& routes,
+                                TimePoint start) {
+    PlanSettings settings{.seed = options.seed,
+                          .start = start,
+                          .days = options.days,
+                          .faults = options.faults,
+                          .usage_mix = options.usage_mix};
+    std::vector<CarPlan> plans;
+    for (std::size_t i = 0; i < options.vehicles; ++i) {
+        plans.push_back(plan_car(settings, routes, options.first_vehicle + i));
+    }
+    return plans;
+}
+
+std::size_t files_needed(const std::vector<CarPlan>& plans) {
+    std::size_t files = kFilesBase;
+    for (const auto& plan : plans) {
+        files += kFilesPerCar + (plan.coverage_losses.empty() ? 0 : kFilesPerProxy);
+    }
+    return files;
+}
+
+// Waits for the simulated days to pass, logging progress now and then.
+void wait_for_simulation(Countdown& simulated, const SimClock& clock, std::size_t cars) {
+    while (!simulated.wait_for(std::chrono::seconds(10))) {
+        logger()->info("simulated time {}, {} of {} cars still driving",
+                       agent::gnss::format_utc_iso8601(clock.now()),
+                       simulated.remaining(),
+                       cars);
+    }
+}
+
+// `clock` and `drained` must outlive the pool's handlers, because agents that have not drained
+// by the timeout may still call back until they are stopped.
+FleetResult drive_cars(const FleetOptions& options,
+                       std::vector<CarSlot>& cars,
+                       const SimClock& clock,
+                       Countdown& drained) {
+    Countdown simulated(cars.size());
+    for (auto& slot : cars) {
+        boost::asio::post(slot.strand, [&slot, &clock, &options, &simulated, &drained] {
+            drive(slot, clock, options.tick, simulated, drained);
+        });
+    }
+    wait_for_simulation(simulated, clock, cars.size());
+    const auto simulated_at = steady_clock::now();
+    logger()->info("simulated {} day(s) of {} cars; waiting up to {} s for the outboxes to drain",
+                   options.days,
+                   cars.size(),
+                   options.drain_timeout.count());
+
+    FleetResult result;
+    result.drained = drained.wait_for(options.drain_timeout);
+    const auto drained_at = steady_clock::now();
+    if (!result.drained) {
+        logger()->error("{} of {} outboxes not drained after {} s",
+                        drained.remaining(),
+                        cars.size(),
+                        options.drain_timeout.count());
+    }
+    result.simulated_wall_time =
+        std::chrono::duration_cast<std::chrono::milliseconds>(simulated_at - clock.real_start);
+    result.drain_wall_time =
+        std::chrono::duration_cast<std::chrono::milliseconds>(drained_at - simulated_at);
+    result.simulated_start_utc = agent::gnss::format_utc_iso8601(clock.simulated_start);
+    result.simulated_end_utc = agent::gnss::format_utc_iso8601(clock.simulated_end);
+    for (auto& slot : cars) {
+        result.vehicles.push_back(
+            run_on(slot.strand, [&slot] { return expectation_of(*slot.car); }));
+    }
+    return result;
+}
+
+// Stops every agent and proxy on its strand, then the pool. Agent::stop blocks while the link
+// waits for the broker to acknowledge the offline status and the disconnect (up to 5 s each),
+// so extra threads join the pool for the shutdown and cars stop side by side. Handlers that
+// Paho posts after this are dropped with the pool.
+void shut_down(std::vector<CarSlot>& cars, boost::asio::thread_pool& pool) {
+    constexpr std::size_t kShutdownThreads = 32;
+    std::vector<std::thread> helpers;
+    for (std::size_t i = 0; i < kShutdownThreads; ++i) {
+        helpers.emplace_back([&pool] { pool.attach(); });
+    }
+    Countdown stopped(cars.size());
+    for (auto& slot : cars) {
+        boost::asio::post(slot.strand, [&slot, &stopped] {
+            slot.timer->cancel();
+            slot.car->agent().stop();
+            if (auto* proxy = slot.car->proxy()) {
+                proxy->close();
+            }
+            stopped.count_down();
+        });
+    }
+    if (!stopped.wait_for(std::chrono::minutes(5))) {
+        logger()->error("{} agents did not stop within 5 minutes", stopped.remaining());
+    }
+    pool.stop();
+    for (auto& helper : helpers) {
+        helper.join();
+    }
+    pool.join();
+}
+
+}  // namespace
+
+Status ensure_open_file_limit(std::size_t needed, std::size_t vehicles) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return Error{std::string("failed to read the open-file limit: ") + std::strerror(errno)};
+    }
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur >= needed) {
+        return ok_status();
+    }
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) {
+        return Error{fmt::format(
+            "{} vehicles need about {} open files, but this process may open at most {} "
+            "(hard limit, ulimit -Hn); run several drivelink-sim processes with fewer "
+            "--vehicles each and distinct --first-vehicle numbers",
+            vehicles,
+            needed,
+            limit.rlim_max)};
+    }
+    const auto old_soft = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return Error{
+            fmt::format("failed to raise the open-file limit from {} to {} for {} files: {}",
+                        old_soft,
+                        limit.rlim_max,
+                        needed,
+                        std::strerror(errno))};
+    }
+    logger()->info(
+        "raised the open-file limit from {} to {} ({} needed)", old_soft, limit.rlim_max, needed);
+    return ok_status();
+}
+
+Result<FleetResult> run_fleet(const FleetOptions& options) {
+    auto routes = load_routes(options.routes_directory);
+    if (!routes) {
+        return Error{routes.error()};
+    }
+    // The last simulated day ends at the latest midnight, so no sample lies in the future.
+    const auto midnight = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+    const TimePoint start = std::chrono::time_point_cast<std::chrono::milliseconds>(
+        midnight - std::chrono::days(options.days));
+    auto plans = plan_fleet(options, *routes, start);
+    if (auto limit = ensure_open_file_limit(files_needed(plans), plans.size()); !limit) {
+        return Error{limit.error()};
+    }
+    std::error_code error;
+    std::filesystem::create_directories(options.work_directory / "outbox", error);
+    if (error) {
+        return Error{"failed to create " + (options.work_directory / "outbox").string() + ": " +
+                     error.message()};
+    }
+
+    boost::asio::thread_pool pool(options.threads);
+    auto cars = make_cars(pool, options, *routes, std::move(plans), start);
+    if (!cars) {
+        pool.stop();
+        pool.join();
+        return Error{cars.error()};
+    }
+    const SimClock clock{.real_start = steady_clock::now(),
+                         .simulated_start = start,
+                         .simulated_end = start + std::chrono::days(options.days),
+                         .factor = 86'400.0 / options.day_seconds};
+    Countdown drained(cars.value().size());
+    auto result = drive_cars(options, cars.value(), clock, drained);
+    shut_down(cars.value(), pool);
+    return result;
+}
+
+std::string to_json(const FleetOptions& options, const FleetResult& result) {
+    nlohmann::json vehicles = nlohmann::json::array();
+    for (const auto& vehicle : result.vehicles) {
+        vehicles.push_back({{"vin", vehicle.vin},
+                            {"model", vehicle.model},
+                            {"usage", vehicle.usage},
+                            {"messages", vehicle.messages},
+                            {"samples", vehicle.samples},
+                            {"events", vehicle.events},
+                            {"distance_km", vehicle.distance_km},
+                            {"trips", vehicle.trips},
+                            {"coverage_losses", vehicle.coverage_losses},
+                            {"outbox_entries_left", vehicle.outbox_entries_left},
+                            {"samples_thinned", vehicle.samples_thinned}});
+    }
+    nlohmann::json document{{"seed", options.seed},
+                            {"days", options.days},
+                            {"day_seconds", options.day_seconds},
+                            {"first_vehicle", options.first_vehicle},
+                            {"simulated_start", result.simulated_start_utc},
+                            {"simulated_end", result.simulated_end_utc},
+                            {"drained", result.drained},
+                            {"simulated_wall_time_ms", result.simulated_wall_time.count()},
+                            {"drain_wall_time_ms", result.drain_wall_time.count()},
+                            {"vehicles", vehicles}};
+    return document.dump(2) + "\n";
+}
+
+}  // namespace drivelink::sim
