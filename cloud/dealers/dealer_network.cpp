@@ -1,4 +1,5 @@
 #include "cloud/dealers/dealer_network.h"
+#include "cloud/csv.h"
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -24,22 +25,6 @@ constexpr std::size_t kCsvFields = 9;
 
 Point to_point(GeoPosition position) {
     return Point(position.longitude_deg, position.latitude_deg);
-}
-
-// Splits one CSV line on commas. Fields may be quoted with double quotes to contain commas.
-std::vector<std::string> split_csv(const std::string& line) {
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    for (char c : line) {
-        if (c == '"') {
-            quoted = !quoted;
-        } else if (c == ',' && !quoted) {
-            fields.emplace_back();
-        } else if (c != '\r') {
-            fields.back().push_back(c);
-        }
-    }
-    return fields;
 }
 
 template <typename T>

@@ -1,4 +1,5 @@
 #include "cloud/maintenance/schedule.h"
+#include "cloud/csv.h"
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -12,21 +13,6 @@ namespace {
 constexpr double kMsPerDay = 86'400'000.0;
 constexpr double kDaysPerMonth = 30.44;
 constexpr std::size_t kCsvFields = 6;
-
-std::vector<std::string> split_csv(const std::string& line) {
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    for (char c : line) {
-        if (c == '"') {
-            quoted = !quoted;
-        } else if (c == ',' && !quoted) {
-            fields.emplace_back();
-        } else if (c != '\r') {
-            fields.back().push_back(c);
-        }
-    }
-    return fields;
-}
 
 // Parses an optional positive number: empty text is no value.
 Result<std::optional<double>> parse_interval(const std::string& text, std::string_view field) {
