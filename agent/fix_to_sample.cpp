@@ -5,7 +5,7 @@ namespace {
 
 constexpr double kKphPerMps = 3.6;
 // NOTE: an estimate. Horizontal accuracy is taken as HDOP times a user-equivalent range error
-// of 5 m, a typical figure for single-frequency consumer receivers; the receiver itself does
+// of 5 m, a typical figure for single-frequency consumer receivers, because the receiver does
 // not report it in RMC, GGA, VTG or GSA.
 constexpr double kUserEquivalentRangeErrorM = 5.0;
 

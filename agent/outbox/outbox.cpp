@@ -207,8 +207,8 @@ Result<uint64_t> Outbox::add(v1::Uplink& uplink) {
 // Thins telemetry until one more message of `incoming_bytes` fits the bound. Each pass takes
 // the oldest quarter of the never-sent telemetry entries (all telemetry when none is unsent,
 // because an entry already sent may or may not be stored in the cloud) and drops every other
-// sample of each. An entry down to one sample is deleted as a whole, every second one of them,
-// so its sequence number never arrives; its samples are counted like the others. Events are
+// sample of each. Of the entries down to one sample, every second one is deleted whole, so its
+// sequence number never arrives, and its samples are counted like the others. Events are
 // never touched, so events alone may exceed the bound.
 Status Outbox::thin_telemetry(std::size_t incoming_bytes) {
     for (;;) {

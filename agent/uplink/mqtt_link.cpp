@@ -115,9 +115,9 @@ Status MqttLink::start() {
                         .finalize());
     }
     connect_options_ = std::make_unique<mqtt::connect_options>(builder.finalize());
-    // Paho C++ 1.2 loses properties given to the builder when the options are copied, and
-    // without the session expiry the broker drops the session (and queued acks) at every
-    // disconnect; so they are set on the final object.
+    // Paho C++ 1.2 loses properties given to the builder when the options are copied. Without
+    // the session expiry the broker drops the session and its queued acks at every disconnect,
+    // so the properties are set on the final object.
     connect_options_->set_properties({{mqtt::property::SESSION_EXPIRY_INTERVAL,
                                        static_cast<int>(options_.session_expiry.count())}});
     listener_ = std::make_unique<Listener>(*this);

@@ -1,11 +1,11 @@
 // The agent's MQTT 5 connection: the one place that talks to Paho.
 //
-// Persistent session (clean start off, session expiry set) so the cloud's commit acks queue at
-// the broker while the car is offline; a retained Last Will marks the car offline; reconnects
-// use exponential backoff with jitter. Paho's exceptions stop here and become log lines and
-// return values. Paho calls back on its own threads; every handler below is posted to the
-// executor given at construction, so handlers run where the agent runs and no Paho callback
-// blocks.
+// The session is persistent (clean start off, session expiry set), so the cloud's commit acks
+// queue at the broker while the car is offline. A retained Last Will marks the car offline,
+// and reconnects use exponential backoff with jitter. Paho's exceptions stop here and become
+// log lines and return values. Paho calls back on its own threads, so every handler below is
+// posted to the executor given at construction: handlers run where the agent runs, and no Paho
+// callback blocks.
 #pragma once
 
 #include <utility>  // Boost 1.74's Asio needs this before it under C++20 on g++ 12.

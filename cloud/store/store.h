@@ -44,7 +44,7 @@ struct DeadLetter {
     std::string detail;
     std::int64_t received_time_ms = 0;
     // Set when the message came from the vehicle its topic names (VIN and sequence number
-    // decoded and consistent) but its content is invalid: the ingest acknowledges it once the
+    // decoded and consistent) but its content is invalid. The ingest acknowledges it once the
     // dead letter is stored, so the agent stops sending a message that would never pass.
     std::optional<std::uint64_t> acknowledge_seq;
 };

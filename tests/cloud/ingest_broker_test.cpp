@@ -138,7 +138,7 @@ TEST_F(IngestBroker, InvalidMessagesBecomeDeadLetters) {
     publish(telemetry_uplink(kVin, 3, {{49.0, 12.0}}));
 
     // The event on the telemetry topic came from its vehicle with a valid number, so its dead
-    // letter is acknowledged and the agent stops resending it; the others are not.
+    // letter is acknowledged and the agent stops resending it. The others are not acknowledged.
     ASSERT_TRUE(vehicles_->wait_for_acks(kVin, {2, 3}));
     ASSERT_TRUE(wait_until([this] { return rows("dead_letters") == 5; }));
     const auto reason_count = [this](const std::string& reason) {

@@ -144,7 +144,7 @@ TEST_F(DriveEndToEnd, RegensburgStoresEachFixOnce) {
 
 TEST_F(DriveEndToEnd, ResentMessagesStoredOnce) {
     // An ack timeout far below the round trip makes the agent publish most messages again
-    // before their ack arrives, so the cloud sees many duplicates.
+    // before their ack arrives, so the cloud receives many duplicates.
     ASSERT_EQ(run_agent(kRegensburg, {"--ack-timeout-ms", "1", "--batch-samples", "5"}), 0)
         << read_file(dir_ / "agent.log");
     stop_cloud();

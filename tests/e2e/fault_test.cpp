@@ -1,5 +1,5 @@
 // The delivery contract under faults: each test runs a few cars, injects one fault, lets the
-// system recover and checks that the cloud holds every message the agents created exactly
+// system recover and checks that the cloud contains every message the agents created exactly
 // once and that every outbox drained.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -28,7 +28,7 @@ uint64_t reference_fix_count() {
     return count;
 }
 
-// The cloud holds sequence numbers 1..N once each, N being what the outbox handed out, and
+// The cloud contains sequence numbers 1..N once each, N being what the outbox handed out, and
 // every fix of the drive exactly once.
 void expect_exactly_once(Fleet& fleet, int car) {
     SCOPED_TRACE("car " + std::to_string(car) + " vin " + fleet.vin(car));
@@ -173,8 +173,8 @@ TEST_F(Faults, EventOvertakesBacklog) {
 TEST_F(Faults, CloudDiskFullThenWritable) {
     fleet_.start_agents(kReplaySpeed);
     std::this_thread::sleep_for(seconds(4));
-    // A soft file size limit of one byte makes every database write fail as on a full disk;
-    // the hard limit stays, so the soft one can be raised again without privileges.
+    // A soft file size limit of one byte makes every database write fail as on a full disk.
+    // The hard limit stays, so the soft one can be raised again without privileges.
     rlimit full{1, RLIM_INFINITY};
     ASSERT_EQ(prlimit(fleet_.cloud().pid(), RLIMIT_FSIZE, &full, nullptr), 0);
     ASSERT_TRUE(wait_for_text(dir_ / "cloud.log", "store unavailable", seconds(20)))

@@ -1,6 +1,6 @@
 // End to end with the fleet simulator: Mosquitto, drivelink-cloud and a few hundred simulated
 // cars, each a real agent, for a simulated day with trouble codes, crashes and SOS presses. The
-// cloud's database must then hold exactly what the simulator says it sent.
+// cloud's database must then contain exactly what the simulator reports it sent.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -26,8 +26,8 @@ constexpr double kDaySeconds = 60.0;
 constexpr double kDistanceTolerance = 0.005;
 // TODO: turn coverage losses and the broker restart on. With them, one or two cars in a run of
 // 200 keep failing to publish with "Disconnected" after a reconnect while Paho reports no
-// connection loss, so their outboxes do not drain; the fault suite in tests/e2e covers broker
-// restarts and coverage loss for a few cars meanwhile.
+// connection loss, so their outboxes do not drain. Meanwhile the fault suite in tests/e2e
+// covers broker restarts and coverage loss for a few cars.
 constexpr double kCoverageLossesPerDay = 0.0;
 constexpr bool kRestartBroker = false;
 
