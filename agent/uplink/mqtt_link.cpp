@@ -181,7 +181,13 @@ void MqttLink::on_connect_result(bool success, const std::string& detail) {
     }
     next_delay_ = options_.reconnect_min;
     try {
-        client_->subscribe(protocol::topic_for(options_.vin, protocol::Channel::Command), kQos);
+        // Waits for the SUBACK, so that commands sent once the car reports itself connected
+        // are not lost on a session that is new to the broker.
+        auto subscribed =
+            client_->subscribe(protocol::topic_for(options_.vin, protocol::Channel::Command), kQos);
+        if (!subscribed->wait_for(std::chrono::seconds(5))) {
+            throw mqtt::exception(MQTTASYNC_FAILURE, "subscribe to the command topic timed out");
+        }
         client_->publish(protocol::topic_for(options_.vin, protocol::Channel::Status),
                          status_payload(true),
                          kQos,
