@@ -280,9 +280,9 @@ FleetResult drive_cars(const FleetOptions& options,
 }
 
 // Stops every agent and proxy on its strand, then the pool. Agent::stop blocks while the link
-// waits for the broker to acknowledge the offline status and the disconnect (up to 5 s each),
-// so extra threads join the pool for the shutdown and cars stop side by side. Handlers that
-// Paho posts after this are dropped with the pool.
+// writes the offline status and the disconnect (up to 5 s when the socket is full), so extra
+// threads join the pool for the shutdown and cars stop side by side. Handlers posted after
+// this are dropped with the pool.
 void shut_down(std::vector<CarSlot>& cars, boost::asio::thread_pool& pool) {
     constexpr std::size_t kShutdownThreads = 32;
     std::vector<std::thread> helpers;

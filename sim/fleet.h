@@ -54,11 +54,12 @@ struct FleetResult {
     std::vector<VehicleExpectation> vehicles;
 };
 
-// The files a car holds open: its MQTT socket and an SQLite outbox in WAL mode (the database,
-// its -wal and -shm files). A car with coverage faults adds the proxy's two sockets.
-inline constexpr std::size_t kFilesPerCar = 4;
+// The files a car holds open: its MQTT socket, the duplicate the executor watches, the socket
+// pair libmosquitto keeps to wake a loop, and an SQLite outbox in WAL mode (the database, its
+// -wal and -shm files). A car with coverage faults adds the proxy's listener and two sockets.
+inline constexpr std::size_t kFilesPerCar = 7;
 inline constexpr std::size_t kFilesPerProxy = 3;
-inline constexpr std::size_t kFilesBase = 64;  // standard streams, logs, Paho, Asio
+inline constexpr std::size_t kFilesBase = 64;  // standard streams, logs, Asio
 
 // Raises the soft limit of open files to the hard limit when `needed` is above it. Fails,
 // naming both numbers, when even the hard limit is too low.

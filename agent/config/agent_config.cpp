@@ -11,6 +11,7 @@
 
 #include "agent/config/toml_reader.h"
 #include "agent/signals/logger.h"
+#include "protocol/broker_uri.h"
 #include "protocol/vin.h"
 
 namespace drivelink::agent::config {
@@ -28,12 +29,6 @@ constexpr std::array<std::pair<std::string_view, v1::PropulsionStorage>, 7> kPro
 
 constexpr std::array<int, 11> kBaudRates{
     1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600};
-
-constexpr std::array<std::string_view, 4> kBrokerSchemes{"tcp://", "ssl://", "ws://", "wss://"};
-
-bool is_tls_scheme(std::string_view uri) {
-    return uri.starts_with("ssl://") || uri.starts_with("wss://");
-}
 
 void read_propulsion(TableReader& vehicle, VehicleConfig& config) {
     std::vector<std::string> names;
@@ -91,21 +86,15 @@ void check_broker(TableReader& mqtt, const MqttConfig& config) {
     if (uri.empty()) {
         return;
     }
-    const bool known_scheme =
-        std::any_of(kBrokerSchemes.begin(), kBrokerSchemes.end(), [&uri](std::string_view s) {
-            return uri.starts_with(s);
-        });
-    if (!known_scheme || uri.find("://") + 3 == uri.size()) {
-        mqtt.error("broker",
-                   fmt::format("\"{}\" is invalid: expected tcp://, ssl://, ws:// or wss:// "
-                               "followed by host:port",
-                               uri));
+    const auto address = protocol::parse_broker_uri(uri);
+    if (!address) {
+        mqtt.error("broker", fmt::format("\"{}\" is invalid: {}", uri, address.error()));
         return;
     }
-    if (config.tls && !is_tls_scheme(uri)) {
+    if (config.tls && !address->tls) {
         mqtt.error("broker",
                    fmt::format("\"{}\" is invalid: mqtt.tls is set, so the broker URI must "
-                               "start with ssl:// or wss://",
+                               "start with ssl://",
                                uri));
     }
 }

@@ -1,10 +1,18 @@
 #include "agent/uplink/mqtt_link.h"
 
-#include <mqtt/async_client.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cerrno>
+#include <cstring>
+#include <thread>
 
 #include "drivelink/v1/drivelink.pb.h"
+#include "protocol/broker_uri.h"
 #include "protocol/codec.h"
 #include "protocol/topics.h"
 
@@ -12,6 +20,7 @@ namespace drivelink::agent {
 namespace {
 
 constexpr int kQos = 1;
+constexpr std::chrono::seconds kKeepaliveTick{1};
 
 std::shared_ptr<spdlog::logger> logger() {
     static auto instance = [] {
@@ -21,31 +30,33 @@ std::shared_ptr<spdlog::logger> logger() {
     return instance;
 }
 
+void init_library() {
+    static const int result = mosquitto_lib_init();
+    (void)result;
+}
+
+// Connects block in TCP and TLS, so they run here and not on the agent's executor.
+boost::asio::thread_pool& connect_pool() {
+    static boost::asio::thread_pool pool(4);
+    return pool;
+}
+
+std::string describe(int rc, int saved_errno) {
+    if (rc == MOSQ_ERR_ERRNO) {
+        return std::strerror(saved_errno);
+    }
+    return mosquitto_strerror(rc);
+}
+
 }  // namespace
 
-// Paho's action listener for connect attempts; runs on a Paho thread and only posts.
-class MqttLink::Listener : public mqtt::iaction_listener {
-  public:
-    explicit Listener(MqttLink& link) : link_(link) {}
-
-    void on_success(const mqtt::token&) override { post(true, {}); }
-
-    void on_failure(const mqtt::token& token) override {
-        post(false,
-             fmt::format("reason code {} ({})", token.get_reason_code(), token.get_return_code()));
+struct MqttLink::Client {
+    mosquitto* handle = nullptr;
+    ~Client() {
+        if (handle) {
+            mosquitto_destroy(handle);
+        }
     }
-
-  private:
-    void post(bool success, std::string detail) {
-        std::weak_ptr<MqttLink*> alive = link_.alive_;
-        boost::asio::post(link_.executor_, [alive, success, detail = std::move(detail)] {
-            if (auto link = alive.lock()) {
-                (*link)->on_connect_result(success, detail);
-            }
-        });
-    }
-
-    MqttLink& link_;
 };
 
 MqttLink::MqttLink(boost::asio::any_io_executor executor,
@@ -55,6 +66,8 @@ MqttLink::MqttLink(boost::asio::any_io_executor executor,
       options_(std::move(options)),
       handlers_(std::move(handlers)),
       reconnect_timer_(executor),
+      attempt_timer_(executor),
+      keepalive_timer_(executor),
       random_(std::random_device{}()),
       next_delay_(options_.reconnect_min),
       alive_(std::make_shared<MqttLink*>(this)) {
@@ -65,16 +78,11 @@ MqttLink::MqttLink(boost::asio::any_io_executor executor,
 
 MqttLink::~MqttLink() {
     alive_.reset();
+    unwatch_socket();
     if (client_) {
-        client_->disable_callbacks();
-        try {
-            if (client_->is_connected()) {
-                client_->disconnect(std::chrono::milliseconds(0))
-                    ->wait_for(std::chrono::seconds(1));
-            }
-        } catch (const mqtt::exception&) {
-            // Nothing to do: the broker publishes our Last Will.
-        }
+        // A connect still running on a connect thread keeps the client until it returns, and
+        // the callbacks then find no link.
+        mosquitto_user_data_set(client_->handle, nullptr);
     }
 }
 
@@ -89,124 +97,161 @@ std::string MqttLink::status_payload(bool online) const {
 }
 
 Status MqttLink::start() {
-    try {
-        client_ = std::make_unique<mqtt::async_client>(
-            options_.broker_uri, options_.client_id, mqtt::create_options(MQTTVERSION_5));
-    } catch (const mqtt::exception& e) {
-        return Error{fmt::format("invalid broker URI '{}': {}", options_.broker_uri, e.what())};
+    auto address = protocol::parse_broker_uri(options_.broker_uri);
+    if (!address) {
+        return Error{address.error()};
     }
-
-    auto builder =
-        mqtt::connect_options_builder()
-            .mqtt_version(MQTTVERSION_5)
-            .clean_start(false)
-            .keep_alive_interval(options_.keep_alive)
-            .will(mqtt::message(protocol::topic_for(options_.vin, protocol::Channel::Status),
-                                status_payload(false),
-                                kQos,
-                                true));
+    address_ = *address;
+    if (address_.tls != options_.tls.has_value()) {
+        return Error{fmt::format("broker URI '{}' {}",
+                                 options_.broker_uri,
+                                 address_.tls ? "is ssl:// but no TLS files were given"
+                                              : "is tcp:// but TLS files were given")};
+    }
+    init_library();
+    auto client = std::make_shared<Client>();
+    client->handle = mosquitto_new(options_.client_id.c_str(), /*clean_session=*/false, this);
+    if (client->handle == nullptr) {
+        return Error{fmt::format(
+            "creating the MQTT client '{}' failed: {}", options_.client_id, std::strerror(errno))};
+    }
+    mosquitto* handle = client->handle;
+    mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    // Acks and commands are small and wait for nothing: no Nagle delay.
+    mosquitto_int_option(handle, MOSQ_OPT_TCP_NODELAY, 1);
+    const auto will_topic = protocol::topic_for(options_.vin, protocol::Channel::Status);
+    const auto will = status_payload(false);
+    if (const int rc = mosquitto_will_set_v5(handle,
+                                             will_topic.c_str(),
+                                             static_cast<int>(will.size()),
+                                             will.data(),
+                                             kQos,
+                                             true,
+                                             nullptr);
+        rc != MOSQ_ERR_SUCCESS) {
+        return Error{fmt::format("setting the Last Will failed: {}", mosquitto_strerror(rc))};
+    }
     if (options_.tls) {
-        builder.ssl(mqtt::ssl_options_builder()
-                        .trust_store(options_.tls->ca_file)
-                        .key_store(options_.tls->certificate_file)
-                        .private_key(options_.tls->private_key_file)
-                        .enable_server_cert_auth(true)
-                        .verify(true)  // the certificate must name the host we dialled
-                        .finalize());
+        const auto& tls = *options_.tls;
+        const auto file_or_none = [](const std::string& path) {
+            return path.empty() ? nullptr : path.c_str();
+        };
+        if (const int rc = mosquitto_tls_set(handle,
+                                             tls.ca_file.c_str(),
+                                             nullptr,
+                                             file_or_none(tls.certificate_file),
+                                             file_or_none(tls.private_key_file),
+                                             nullptr);
+            rc != MOSQ_ERR_SUCCESS) {
+            return Error{fmt::format(
+                "loading the TLS files (CA '{}', certificate '{}', key '{}') failed: {}",
+                tls.ca_file,
+                tls.certificate_file,
+                tls.private_key_file,
+                describe(rc, errno))};
+        }
+        // The broker's certificate must chain to the CA and name the host we dialled.
+        mosquitto_tls_opts_set(handle, /*SSL_VERIFY_PEER=*/1, nullptr, nullptr);
+        mosquitto_tls_insecure_set(handle, false);
     }
-    connect_options_ = std::make_unique<mqtt::connect_options>(builder.finalize());
-    // Paho C++ 1.2 loses properties given to the builder when the options are copied. Without
-    // the session expiry the broker drops the session and its queued acks at every disconnect,
-    // so the properties are set on the final object.
-    connect_options_->set_properties({{mqtt::property::SESSION_EXPIRY_INTERVAL,
-                                       static_cast<int>(options_.session_expiry.count())}});
-    listener_ = std::make_unique<Listener>(*this);
-
-    std::weak_ptr<MqttLink*> alive = alive_;
-    client_->set_connection_lost_handler([this, alive](const std::string& cause) {
-        boost::asio::post(executor_, [alive, cause] {
-            if (auto link = alive.lock()) {
-                auto& self = **link;
-                self.connected_ = false;
-                logger()->warn("vin={} connection lost: {}",
-                               self.options_.vin,
-                               cause.empty() ? "no reason given" : cause);
-                if (self.handlers_.lost) {
-                    self.handlers_.lost(cause);
-                }
-                self.schedule_reconnect();
-            }
-        });
-    });
-    client_->set_message_callback([this, alive](mqtt::const_message_ptr message) {
-        boost::asio::post(executor_,
-                          [alive, topic = message->get_topic(), payload = message->to_string()] {
-                              if (auto link = alive.lock()) {
-                                  if ((*link)->handlers_.message) {
-                                      (*link)->handlers_.message(topic, payload);
-                                  }
-                              }
-                          });
-    });
+    mosquitto_connect_v5_callback_set(handle, &MqttLink::on_connack);
+    mosquitto_subscribe_v5_callback_set(handle, &MqttLink::on_suback);
+    mosquitto_message_v5_callback_set(handle, &MqttLink::on_message);
+    mosquitto_disconnect_v5_callback_set(handle, &MqttLink::on_disconnect);
+    client_ = std::move(client);
     connect();
     return ok_status();
 }
 
 void MqttLink::connect() {
-    if (stopping_ || connecting_) {
+    if (stopping_ || attempting_ || !client_) {
         return;
     }
-    connecting_ = true;
+    unwatch_socket();
+    ++attempt_;
+    attempting_ = true;
+    connected_ = false;
+    subscribe_mid_ = -1;
     logger()->info("vin={} connecting to {}", options_.vin, options_.broker_uri);
-    try {
-        client_->connect(*connect_options_, nullptr, *listener_);
-    } catch (const mqtt::exception& e) {
-        connecting_ = false;
-        logger()->warn(
-            "vin={} connect to {} failed: {}", options_.vin, options_.broker_uri, e.what());
-        schedule_reconnect();
-    }
+    boost::asio::post(connect_pool(),
+                      [client = client_,
+                       address = address_,
+                       keep_alive = static_cast<int>(options_.keep_alive.count()),
+                       expiry = static_cast<uint32_t>(options_.session_expiry.count()),
+                       executor = executor_,
+                       alive = std::weak_ptr<MqttLink*>(alive_),
+                       attempt = attempt_] {
+                          mosquitto_property* properties = nullptr;
+                          mosquitto_property_add_int32(
+                              &properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL, expiry);
+                          const int rc = mosquitto_connect_bind_v5(client->handle,
+                                                                   address.host.c_str(),
+                                                                   address.port,
+                                                                   keep_alive,
+                                                                   nullptr,
+                                                                   properties);
+                          const int saved_errno = errno;
+                          mosquitto_property_free_all(&properties);
+                          boost::asio::post(executor, [alive, attempt, rc, saved_errno] {
+                              auto link = alive.lock();
+                              if (link && (*link)->attempt_ == attempt) {
+                                  (*link)->on_connect_returned(rc, saved_errno);
+                              }
+                          });
+                      });
 }
 
-void MqttLink::on_connect_result(bool success, const std::string& detail) {
-    connecting_ = false;
+void MqttLink::on_connect_returned(int rc, int saved_errno) {
+    if (stopping_ || !attempting_) {
+        return;
+    }
+    if (rc != MOSQ_ERR_SUCCESS) {
+        fail_attempt(describe(rc, saved_errno));
+        return;
+    }
+    // The CONNECT is on its way. The CONNACK and then the SUBACK arrive through the socket.
+    watch_socket();
+    attempt_timer_.expires_after(options_.connect_timeout);
+    attempt_timer_.async_wait([alive = std::weak_ptr<MqttLink*>(alive_),
+                               attempt = attempt_](const boost::system::error_code& error) {
+        auto link = alive.lock();
+        if (!error && link && (*link)->attempt_ == attempt && (*link)->attempting_) {
+            (*link)->fail_attempt("no CONNACK or SUBACK from the broker in time");
+        }
+    });
+}
+
+void MqttLink::fail_attempt(const std::string& detail) {
+    attempting_ = false;
+    subscribe_mid_ = -1;
+    attempt_timer_.cancel();
+    unwatch_socket();
+    logger()->warn("vin={} connect to {} failed: {}", options_.vin, options_.broker_uri, detail);
+    schedule_reconnect();
+}
+
+void MqttLink::on_lost(const std::string& cause) {
     if (stopping_) {
         return;
     }
-    if (!success) {
-        logger()->warn(
-            "vin={} connect to {} failed: {}", options_.vin, options_.broker_uri, detail);
-        schedule_reconnect();
+    if (attempting_) {
+        fail_attempt(fmt::format("connection lost: {}", cause));
         return;
     }
-    next_delay_ = options_.reconnect_min;
-    try {
-        // Waits for the SUBACK, so that commands sent once the car reports itself connected
-        // are not lost on a session that is new to the broker.
-        auto subscribed =
-            client_->subscribe(protocol::topic_for(options_.vin, protocol::Channel::Command), kQos);
-        if (!subscribed->wait_for(std::chrono::seconds(5))) {
-            throw mqtt::exception(MQTTASYNC_FAILURE, "subscribe to the command topic timed out");
-        }
-        client_->publish(protocol::topic_for(options_.vin, protocol::Channel::Status),
-                         status_payload(true),
-                         kQos,
-                         true);
-    } catch (const mqtt::exception& e) {
-        // The connection dropped again before we could use it, and Paho reports no loss for a
-        // connection it has not fully handed over: count it as a failed connect.
-        logger()->warn("vin={} connection to {} lost right after connect: {}",
-                       options_.vin,
-                       options_.broker_uri,
-                       e.what());
-        schedule_reconnect();
+    if (!connected_) {
         return;
     }
-    connected_ = true;
-    logger()->info("vin={} connected to {}", options_.vin, options_.broker_uri);
-    if (handlers_.connected) {
-        handlers_.connected();
+    connected_ = false;
+    unwatch_socket();
+    logger()->warn("vin={} connection lost: {}", options_.vin, cause);
+    if (handlers_.lost) {
+        boost::asio::post(executor_, [alive = std::weak_ptr<MqttLink*>(alive_), cause] {
+            if (auto link = alive.lock()) {
+                (*link)->handlers_.lost(cause);
+            }
+        });
     }
+    schedule_reconnect();
 }
 
 void MqttLink::schedule_reconnect() {
@@ -220,51 +265,281 @@ void MqttLink::schedule_reconnect() {
     next_delay_ = std::min(next_delay_ * 2, options_.reconnect_max);
     logger()->info("vin={} reconnecting in {} ms", options_.vin, delay.count());
     reconnect_timer_.expires_after(delay);
-    std::weak_ptr<MqttLink*> alive = alive_;
-    reconnect_timer_.async_wait([alive](const boost::system::error_code& error) {
-        auto link = alive.lock();
-        if (!error && link) {
-            (*link)->connect();
-        }
-    });
+    reconnect_timer_.async_wait(
+        [alive = std::weak_ptr<MqttLink*>(alive_)](const boost::system::error_code& error) {
+            auto link = alive.lock();
+            if (!error && link) {
+                (*link)->connect();
+            }
+        });
+}
+
+void MqttLink::watch_socket() {
+    unwatch_socket();
+    const int fd = mosquitto_socket(client_->handle);
+    if (fd < 0) {
+        fail_attempt("the client has no socket after connecting");
+        return;
+    }
+    // Asio watches a duplicate, so libmosquitto closing its own descriptor can never make Asio
+    // act on a number the process has meanwhile handed to another socket.
+    const int duplicate = ::dup(fd);
+    if (duplicate < 0) {
+        fail_attempt(fmt::format("duplicating the socket failed: {}", std::strerror(errno)));
+        return;
+    }
+    socket_.emplace(executor_, duplicate);
+    ++socket_generation_;
+    wait_readable();
+    if (mosquitto_want_write(client_->handle)) {
+        wait_writable();
+    }
+    start_keepalive();
+}
+
+void MqttLink::unwatch_socket() {
+    if (!socket_) {
+        return;
+    }
+    boost::system::error_code ignored;
+    socket_->close(ignored);  // handlers waiting on it run with operation_aborted
+    socket_.reset();
+    ++socket_generation_;
+    reading_ = false;
+    writing_ = false;
+    keepalive_timer_.cancel();
+}
+
+void MqttLink::wait_readable() {
+    if (!socket_ || reading_) {
+        return;
+    }
+    reading_ = true;
+    socket_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                        [alive = std::weak_ptr<MqttLink*>(alive_),
+                         generation = socket_generation_](const boost::system::error_code& error) {
+                            auto link = alive.lock();
+                            if (!link || (*link)->socket_generation_ != generation) {
+                                return;
+                            }
+                            auto& self = **link;
+                            self.reading_ = false;
+                            if (error) {
+                                return;
+                            }
+                            self.after_io(mosquitto_loop_read(self.client_->handle, 1), generation);
+                            if (self.socket_generation_ == generation) {
+                                self.wait_readable();
+                            }
+                        });
+}
+
+void MqttLink::wait_writable() {
+    if (!socket_ || writing_) {
+        return;
+    }
+    writing_ = true;
+    socket_->async_wait(boost::asio::posix::stream_descriptor::wait_write,
+                        [alive = std::weak_ptr<MqttLink*>(alive_),
+                         generation = socket_generation_](const boost::system::error_code& error) {
+                            auto link = alive.lock();
+                            if (!link || (*link)->socket_generation_ != generation) {
+                                return;
+                            }
+                            auto& self = **link;
+                            self.writing_ = false;
+                            if (error) {
+                                return;
+                            }
+                            self.after_io(mosquitto_loop_write(self.client_->handle, 1),
+                                          generation);
+                        });
+}
+
+void MqttLink::after_io(int rc, uint64_t generation) {
+    if (socket_generation_ != generation) {
+        return;  // a callback inside the call already gave the socket up
+    }
+    if (rc != MOSQ_ERR_SUCCESS) {
+        on_lost(describe(rc, errno));
+        unwatch_socket();
+        return;
+    }
+    if (mosquitto_want_write(client_->handle)) {
+        wait_writable();
+    }
+}
+
+void MqttLink::start_keepalive() {
+    keepalive_timer_.expires_after(kKeepaliveTick);
+    keepalive_timer_.async_wait(
+        [alive = std::weak_ptr<MqttLink*>(alive_),
+         generation = socket_generation_](const boost::system::error_code& error) {
+            auto link = alive.lock();
+            if (error || !link || (*link)->socket_generation_ != generation) {
+                return;
+            }
+            auto& self = **link;
+            // Sends PINGREQ when due and drops a connection whose PINGRESP is overdue.
+            self.after_io(mosquitto_loop_misc(self.client_->handle), generation);
+            if (self.socket_generation_ == generation) {
+                self.start_keepalive();
+            }
+        });
+}
+
+void MqttLink::on_connack(mosquitto*, void* self, int rc, int, const mosquitto_property*) {
+    auto* link = static_cast<MqttLink*>(self);
+    if (link == nullptr || !link->attempting_) {
+        return;
+    }
+    if (rc != 0) {
+        link->fail_attempt(fmt::format("refused: {}", mosquitto_reason_string(rc)));
+        return;
+    }
+    // The car counts as connected only once the broker confirmed the command subscription, so
+    // that commands sent once it reports itself online are not lost on a session new to the
+    // broker.
+    const auto topic = protocol::topic_for(link->options_.vin, protocol::Channel::Command);
+    int mid = 0;
+    if (const int sub =
+            mosquitto_subscribe_v5(link->client_->handle, &mid, topic.c_str(), kQos, 0, nullptr);
+        sub != MOSQ_ERR_SUCCESS) {
+        link->fail_attempt(fmt::format("subscribing to commands: {}", describe(sub, errno)));
+        return;
+    }
+    link->subscribe_mid_ = mid;
+}
+
+void MqttLink::on_suback(
+    mosquitto*, void* self, int mid, int count, const int* granted, const mosquitto_property*) {
+    auto* link = static_cast<MqttLink*>(self);
+    if (link == nullptr || !link->attempting_ || mid != link->subscribe_mid_) {
+        return;
+    }
+    if (count < 1 || granted[0] >= 0x80) {
+        link->fail_attempt(fmt::format("subscription to commands refused with reason code {}",
+                                       count < 1 ? -1 : granted[0]));
+        return;
+    }
+    const auto topic = protocol::topic_for(link->options_.vin, protocol::Channel::Status);
+    const auto online = link->status_payload(true);
+    if (const int rc = mosquitto_publish_v5(link->client_->handle,
+                                            nullptr,
+                                            topic.c_str(),
+                                            static_cast<int>(online.size()),
+                                            online.data(),
+                                            kQos,
+                                            true,
+                                            nullptr);
+        rc != MOSQ_ERR_SUCCESS) {
+        link->fail_attempt(fmt::format("publishing the online status: {}", describe(rc, errno)));
+        return;
+    }
+    link->attempting_ = false;
+    link->subscribe_mid_ = -1;
+    link->attempt_timer_.cancel();
+    link->next_delay_ = link->options_.reconnect_min;
+    link->connected_ = true;
+    logger()->info("vin={} connected to {}", link->options_.vin, link->options_.broker_uri);
+    if (link->handlers_.connected) {
+        boost::asio::post(link->executor_, [alive = std::weak_ptr<MqttLink*>(link->alive_)] {
+            auto current = alive.lock();
+            if (current && (*current)->connected_) {
+                (*current)->handlers_.connected();
+            }
+        });
+    }
+}
+
+void MqttLink::on_message(mosquitto*,
+                          void* self,
+                          const mosquitto_message* message,
+                          const mosquitto_property*) {
+    auto* link = static_cast<MqttLink*>(self);
+    if (link == nullptr || !link->handlers_.message) {
+        return;
+    }
+    std::string topic(message->topic);
+    std::string payload(static_cast<const char*>(message->payload),
+                        static_cast<std::size_t>(message->payloadlen));
+    boost::asio::post(link->executor_,
+                      [alive = std::weak_ptr<MqttLink*>(link->alive_),
+                       topic = std::move(topic),
+                       payload = std::move(payload)] {
+                          if (auto current = alive.lock()) {
+                              (*current)->handlers_.message(topic, payload);
+                          }
+                      });
+}
+
+void MqttLink::on_disconnect(mosquitto*, void* self, int rc, const mosquitto_property*) {
+    auto* link = static_cast<MqttLink*>(self);
+    if (link == nullptr) {
+        return;
+    }
+    link->on_lost(rc == 0 ? std::string("disconnected") : describe(rc, errno));
+    link->unwatch_socket();
 }
 
 bool MqttLink::publish(const std::string& topic, const std::string& payload, bool retained) {
     if (!connected_) {
         return false;
     }
-    try {
-        client_->publish(topic, payload.data(), payload.size(), kQos, retained);
-        return true;
-    } catch (const mqtt::exception& e) {
-        logger()->warn("vin={} publish to {} failed: {}", options_.vin, topic, e.what());
-        if (e.get_return_code() == MQTTASYNC_DISCONNECTED || !client_->is_connected()) {
-            // A loss Paho did not report through the connection-lost callback.
-            connected_ = false;
-            schedule_reconnect();
+    const int rc = mosquitto_publish_v5(client_->handle,
+                                        nullptr,
+                                        topic.c_str(),
+                                        static_cast<int>(payload.size()),
+                                        payload.data(),
+                                        kQos,
+                                        retained,
+                                        nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        const auto cause = describe(rc, errno);
+        logger()->warn("vin={} publish to {} failed: {}", options_.vin, topic, cause);
+        if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO) {
+            on_lost(cause);
         }
         return false;
     }
+    if (mosquitto_want_write(client_->handle)) {
+        wait_writable();
+    }
+    return true;
 }
 
 void MqttLink::stop(std::chrono::milliseconds timeout) {
     stopping_ = true;
     reconnect_timer_.cancel();
+    attempt_timer_.cancel();
     if (!client_ || !connected_) {
         return;
     }
-    try {
-        client_
-            ->publish(protocol::topic_for(options_.vin, protocol::Channel::Status),
-                      status_payload(false),
-                      kQos,
-                      true)
-            ->wait_for(timeout);
-        client_->disconnect()->wait_for(timeout);
-    } catch (const mqtt::exception& e) {
-        logger()->warn("vin={} clean disconnect failed: {}", options_.vin, e.what());
-    }
     connected_ = false;
+    unwatch_socket();
+    mosquitto* handle = client_->handle;
+    const auto topic = protocol::topic_for(options_.vin, protocol::Channel::Status);
+    const auto offline = status_payload(false);
+    mosquitto_publish_v5(handle,
+                         nullptr,
+                         topic.c_str(),
+                         static_cast<int>(offline.size()),
+                         offline.data(),
+                         kQos,
+                         true,
+                         nullptr);
+    // A clean DISCONNECT after the status: the broker drops the Last Will and stores the status.
+    mosquitto_disconnect_v5(handle, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (mosquitto_socket(handle) >= 0 && mosquitto_want_write(handle) &&
+           std::chrono::steady_clock::now() < deadline) {
+        if (mosquitto_loop_write(handle, 1) != MOSQ_ERR_SUCCESS) {
+            break;
+        }
+        if (mosquitto_want_write(handle)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
     logger()->info("vin={} disconnected", options_.vin);
 }
 

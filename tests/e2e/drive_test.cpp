@@ -143,9 +143,12 @@ TEST_F(DriveEndToEnd, RegensburgStoresEachFixOnce) {
 }
 
 TEST_F(DriveEndToEnd, ResentMessagesStoredOnce) {
-    // An ack timeout far below the round trip makes the agent publish most messages again
-    // before their ack arrives, so the cloud receives many duplicates.
-    ASSERT_EQ(run_agent(kRegensburg, {"--ack-timeout-ms", "1", "--batch-samples", "5"}), 0)
+    // An ack timeout far below the round trip makes the agent publish messages again before
+    // their ack arrives, so the cloud receives duplicates. A window of two keeps messages in
+    // flight across many of the agent's 200 ms resend checks.
+    ASSERT_EQ(run_agent(kRegensburg,
+                        {"--ack-timeout-ms", "1", "--batch-samples", "5", "--max-in-flight", "2"}),
+              0)
         << read_file(dir_ / "agent.log");
     stop_cloud();
 

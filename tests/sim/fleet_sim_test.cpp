@@ -1,6 +1,7 @@
 // End to end with the fleet simulator: Mosquitto, drivelink-cloud and a few hundred simulated
-// cars, each a real agent, for a simulated day with trouble codes, crashes and SOS presses. The
-// cloud's database must then contain exactly what the simulator reports it sent.
+// cars, each a real agent, for a simulated day with trouble codes, crashes, SOS presses,
+// coverage losses and a broker restart. The cloud's database must then contain exactly what the
+// simulator reports it sent.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -24,12 +25,7 @@ const std::filesystem::path kBinaryDir(DRIVELINK_BINARY_DIR);
 constexpr int kVehicles = 200;
 constexpr double kDaySeconds = 60.0;
 constexpr double kDistanceTolerance = 0.005;
-// TODO: turn coverage losses and the broker restart on. With them, one or two cars in a run of
-// 200 keep failing to publish with "Disconnected" after a reconnect while Paho reports no
-// connection loss, so their outboxes do not drain. Meanwhile the fault suite in tests/e2e
-// covers broker restarts and coverage loss for a few cars.
-constexpr double kCoverageLossesPerDay = 0.0;
-constexpr bool kRestartBroker = false;
+constexpr double kCoverageLossesPerDay = 2.0;
 
 // Runs one SQL query that returns integers or text, row by row.
 class Database {
@@ -179,13 +175,11 @@ class FleetSimTest : public ::testing::Test {
 
 TEST_F(FleetSimTest, CloudHoldsWhatFleetSent) {
     auto sim = start_sim();
-    if (kRestartBroker) {
-        // A third into the simulated day the broker restarts, as in a maintenance window.
-        std::this_thread::sleep_for(std::chrono::duration<double>(kDaySeconds / 3));
-        broker_->stop();
-        std::this_thread::sleep_for(std::chrono::seconds(2));
-        broker_->start();
-    }
+    // A third into the simulated day the broker restarts, as in a maintenance window.
+    std::this_thread::sleep_for(std::chrono::duration<double>(kDaySeconds / 3));
+    broker_->stop();
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    broker_->start();
 
     const auto exit_status = sim->wait(std::chrono::seconds(180));
     ASSERT_TRUE(exit_status.has_value()) << "drivelink-sim still running after 180 s";
@@ -222,7 +216,7 @@ TEST_F(FleetSimTest, CloudHoldsWhatFleetSent) {
     EXPECT_GT(expected_events["crash"], 0);
     EXPECT_GT(expected_events["sos"], 0);
     EXPECT_GT(expected_events["dtc_set"], 0);
-    EXPECT_EQ(coverage_losses > 0, kCoverageLossesPerDay > 0);
+    EXPECT_GT(coverage_losses, 0);
 }
 
 }  // namespace
