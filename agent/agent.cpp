@@ -86,7 +86,7 @@ void Agent::flush_batch() {
     store(uplink);
 }
 
-void Agent::raise_event(v1::VehicleEvent event) {
+std::optional<uint64_t> Agent::raise_event(v1::VehicleEvent event) {
     if (!event.has_location() && last_location_) {
         *event.mutable_location() = *last_location_;
     }
@@ -94,30 +94,35 @@ void Agent::raise_event(v1::VehicleEvent event) {
     v1::Uplink uplink;
     *uplink.mutable_event() = std::move(event);
     ++counters_.events;
-    store(uplink);
+    return store(uplink);
 }
 
-void Agent::store(v1::Uplink& uplink) {
+std::optional<uint64_t> Agent::store(v1::Uplink& uplink) {
     uplink.set_vin(options_.vin);
     uplink.set_sent_time_ms(now_ms());
-    if (!unstored_.empty() || !write_to_outbox(uplink)) {
+    std::optional<uint64_t> seq;
+    if (unstored_.empty()) {
+        seq = write_to_outbox(uplink);
+    }
+    if (!seq) {
         keep_unstored(std::move(uplink));
-        return;
+        return std::nullopt;
     }
     pump();
+    return seq;
 }
 
-bool Agent::write_to_outbox(v1::Uplink& uplink) {
+std::optional<uint64_t> Agent::write_to_outbox(v1::Uplink& uplink) {
     auto seq = outbox_->add(uplink);
     if (!seq) {
         ++counters_.store_errors;
         logger()->error("vin={} outbox write failed, keeping the message in memory: {}",
                         options_.vin,
                         seq.error());
-        return false;
+        return std::nullopt;
     }
     ++counters_.messages_created;
-    return true;
+    return *seq;
 }
 
 void Agent::keep_unstored(v1::Uplink uplink) {
@@ -213,6 +218,9 @@ void Agent::on_message(const std::string& topic, const std::string& payload) {
         counters_.acknowledged += *deleted;
         for (const uint64_t seq : acked) {
             in_flight_.erase(seq);
+            if (ack_observer_) {
+                ack_observer_(seq);
+            }
         }
         pump();
         check_drained();
@@ -242,6 +250,10 @@ void Agent::on_tick() {
 
 void Agent::set_command_handler(std::function<void(const v1::Downlink&)> handler) {
     command_handler_ = std::move(handler);
+}
+
+void Agent::set_ack_observer(std::function<void(uint64_t seq)> observer) {
+    ack_observer_ = std::move(observer);
 }
 
 void Agent::set_batch_limits(std::size_t max_samples, std::chrono::milliseconds max_age) {

@@ -59,8 +59,9 @@ class Agent {
     // Adds a sample to the current batch; the batch goes to the outbox when full or old.
     void add_sample(v1::Sample sample);
     // Stores an event and sends it ahead of any telemetry. An event without a location gets
-    // the latest sample's.
-    void raise_event(v1::VehicleEvent event);
+    // the latest sample's. Returns the event's sequence number, or nothing when the outbox
+    // could not be written and the event waits in memory.
+    std::optional<uint64_t> raise_event(v1::VehicleEvent event);
     // Moves a partly filled batch to the outbox now.
     void flush_batch();
     // Calls `done` once the outbox is empty and no batch is pending (at once if so now).
@@ -72,14 +73,16 @@ class Agent {
     // Receives every Downlink other than a CommitAck, on the agent's executor.
     void set_command_handler(std::function<void(const v1::Downlink&)> handler);
     void set_batch_limits(std::size_t max_samples, std::chrono::milliseconds max_age);
+    // Called with each sequence number the cloud acknowledges, on the agent's executor.
+    void set_ack_observer(std::function<void(uint64_t seq)> observer);
 
     bool connected() const { return link_.connected(); }
     const AgentCounters& counters() const { return counters_; }
     Outbox& outbox() { return *outbox_; }
 
   private:
-    void store(v1::Uplink& uplink);
-    bool write_to_outbox(v1::Uplink& uplink);
+    std::optional<uint64_t> store(v1::Uplink& uplink);
+    std::optional<uint64_t> write_to_outbox(v1::Uplink& uplink);
     void keep_unstored(v1::Uplink uplink);
     void retry_unstored();
     void pump();
@@ -101,6 +104,7 @@ class Agent {
     std::deque<v1::Uplink> unstored_;  // created but not yet in the outbox, oldest first
     std::function<void()> drained_;
     std::function<void(const v1::Downlink&)> command_handler_;
+    std::function<void(uint64_t)> ack_observer_;
     AgentCounters counters_;
     bool stopped_ = false;
 };

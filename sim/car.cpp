@@ -193,7 +193,8 @@ void SimCar::apply_fault(const TripFault& fault, const Fix& fix) {
 
 // Feeds a crash pulse to the crash sensor path, as a crash sensor streams it, and deploys the
 // airbag. The detector reports one crash for both.
-void SimCar::crash(const Fix& fix) {
+std::optional<uint64_t> SimCar::crash(const Fix& fix) {
+    std::optional<uint64_t> first_seq;
     vehicle_.trigger_crash_pulse(fix.time, kCrashPeakMps2, kCrashPulse);
     for (auto time = fix.time; time <= fix.time + kCrashPulse; time += kCrashSensorPeriod) {
         const auto signals = vehicle_.signals_at(time);
@@ -201,12 +202,43 @@ void SimCar::crash(const Fix& fix) {
                                                signals.longitudinal_acceleration_mps2.value_or(0),
                                                signals.lateral_acceleration_mps2.value_or(0));
         if (event) {
-            raise(std::move(*event));
+            auto seq = raise(std::move(*event));
+            if (!first_seq) {
+                first_seq = seq;
+            }
         }
     }
     vehicle_.deploy_airbag();
     crashed_ = true;
     logger()->info("vin={} crashed at {}", plan_.vin, agent::gnss::format_utc_iso8601(fix.time));
+    return first_seq;
+}
+
+void SimCar::report_now() {
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    steady_index_ = route_.next(steady_index_);
+    auto fix = plan_.placement.place(route_, steady_index_, now);
+    auto sample = agent::to_sample(fix);
+    detector_.on_location(fix.time, sample.location());
+    if (position_) {
+        tally_.distance_km += haversine_km(
+            position_->latitude_deg, position_->longitude_deg, fix.latitude_deg, fix.longitude_deg);
+    }
+    position_ = fix;
+    ++tally_.samples;
+    agent_->add_sample(std::move(sample));
+    agent_->flush_batch();
+}
+
+std::optional<uint64_t> SimCar::crash_now() {
+    if (!position_) {
+        report_now();
+    }
+    Fix fix = *position_;
+    fix.time =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return crash(fix);
 }
 
 // Passes one moment to the head unit's event detector and sampler.
@@ -249,9 +281,9 @@ void SimCar::record_sample(const Fix& fix,
     agent_->add_sample(std::move(sample));
 }
 
-void SimCar::raise(v1::VehicleEvent event) {
+std::optional<uint64_t> SimCar::raise(v1::VehicleEvent event) {
     ++tally_.events[event_label(event.type())];
-    agent_->raise_event(std::move(event));
+    return agent_->raise_event(std::move(event));
 }
 
 Fix SimCar::parked_fix(TimePoint time) const {

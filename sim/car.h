@@ -48,6 +48,13 @@ class SimCar {
     // Cuts or restores the coverage proxy for the planned coverage losses up to `now`.
     void update_coverage(TimePoint now);
 
+    // Steady load in real time, in place of advance_to: sends one telemetry message with one
+    // sample at the next fix of the car's route, stamped with the wall clock.
+    void report_now();
+    // Steady load: crashes the car where it is now. Returns the crash event's sequence number,
+    // or nothing when the outbox could not store it.
+    std::optional<uint64_t> crash_now();
+
     const CarPlan& plan() const { return plan_; }
     const CarTally& tally() const { return tally_; }
     agent::Agent& agent() { return *agent_; }
@@ -60,12 +67,12 @@ class SimCar {
     void park_until(TimePoint until);
     void drive_to(const agent::gnss::Fix& fix);
     void apply_fault(const TripFault& fault, const agent::gnss::Fix& fix);
-    void crash(const agent::gnss::Fix& fix);
+    std::optional<uint64_t> crash(const agent::gnss::Fix& fix);
     void observe(const agent::gnss::Fix& fix);
     void record_sample(const agent::gnss::Fix& fix,
                        const agent::signals::VehicleSignals& signals,
                        const agent::sampling::SampleDecision& decision);
-    void raise(v1::VehicleEvent event);
+    std::optional<uint64_t> raise(v1::VehicleEvent event);
     agent::gnss::Fix parked_fix(TimePoint time) const;
 
     boost::asio::any_io_executor strand_;
@@ -77,6 +84,7 @@ class SimCar {
     agent::sampling::Sampler sampler_;
     agent::events::EventDetector detector_;
     TimePoint cursor_;                          // simulated time reached so far
+    std::size_t steady_index_ = 0;              // route fix of the latest report_now
     std::size_t next_trip_ = 0;                 // index into plan_.trips
     std::optional<std::size_t> fix_;            // route index of the next fix while on a trip
     std::size_t trip_fixes_done_ = 0;           // fixes of the current trip driven so far

@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -12,6 +14,8 @@
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
 #include <thread>
 
 #include "sim/car.h"
@@ -310,6 +314,165 @@ void shut_down(std::vector<CarSlot>& cars, boost::asio::thread_pool& pool) {
     pool.join();
 }
 
+// One measured crash of a steady run, touched only on its car's strand.
+struct CrashProbe {
+    std::optional<uint64_t> seq;
+    steady_clock::time_point raised;
+    bool stored = false;
+    bool rescued = false;
+};
+
+// Latencies of a steady run, filled from every car's strand.
+struct SteadyLatencies {
+    std::mutex mutex;
+    std::vector<double> stored_ms;
+    std::vector<double> rescue_ms;
+
+    void add(std::vector<double>& to, steady_clock::time_point since) {
+        const std::chrono::duration<double, std::milli> latency = steady_clock::now() - since;
+        std::lock_guard lock(mutex);
+        to.push_back(latency.count());
+    }
+};
+
+void watch_crashes(CarSlot& slot, CrashProbe& probe, SteadyLatencies& latencies) {
+    auto& agent = slot.car->agent();
+    agent.set_ack_observer([&probe, &latencies](uint64_t seq) {
+        if (probe.seq && *probe.seq == seq && !probe.stored) {
+            probe.stored = true;
+            latencies.add(latencies.stored_ms, probe.raised);
+        }
+    });
+    agent.set_command_handler([&probe, &latencies](const v1::Downlink& downlink) {
+        if (downlink.has_rescue_update() && probe.seq && !probe.rescued) {
+            probe.rescued = true;
+            latencies.add(latencies.rescue_ms, probe.raised);
+        }
+    });
+}
+
+// Sends one report at `next` and schedules the one after, until `end`.
+void report_steadily(CarSlot& slot,
+                     steady_clock::time_point next,
+                     steady_clock::time_point end,
+                     std::chrono::milliseconds interval,
+                     std::atomic<uint64_t>& reports) {
+    if (next >= end) {
+        return;
+    }
+    slot.timer->expires_at(next);
+    slot.timer->async_wait(
+        [&slot, next, end, interval, &reports](const boost::system::error_code& error) {
+            if (error) {
+                return;
+            }
+            slot.car->report_now();
+            ++reports;
+            report_steadily(slot, next + interval, end, interval, reports);
+        });
+}
+
+std::size_t count_connected(std::vector<CarSlot>& cars) {
+    std::size_t connected = 0;
+    for (auto& slot : cars) {
+        connected += run_on(slot.strand, [&slot] { return slot.car->agent().connected(); }) ? 1 : 0;
+    }
+    return connected;
+}
+
+// The steady run: waits for every car to connect, loads the broker and the cloud with reports
+// and crashes for the configured time, then waits for the outboxes to drain.
+FleetResult drive_steadily(const FleetOptions& options,
+                           std::vector<CarSlot>& cars,
+                           Countdown& drained,
+                           SteadyLatencies& latencies,
+                           std::vector<CrashProbe>& probes) {
+    const auto& steady = *options.steady;
+    FleetResult result;
+    SteadyResult measured;
+    const auto connect_start = steady_clock::now();
+    for (std::size_t i = 0; i < cars.size(); ++i) {
+        run_on(cars[i].strand, [&slot = cars[i], &probe = probes[i], &latencies] {
+            watch_crashes(slot, probe, latencies);
+        });
+    }
+    while (true) {
+        measured.connected = count_connected(cars);
+        if (measured.connected == cars.size() ||
+            steady_clock::now() - connect_start > steady.connect_timeout) {
+            break;
+        }
+        logger()->info("{} of {} cars connected", measured.connected, cars.size());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    measured.connect_wall_time =
+        std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - connect_start);
+    logger()->info("{} of {} cars connected after {} ms; reporting every {} ms for {} s",
+                   measured.connected,
+                   cars.size(),
+                   measured.connect_wall_time.count(),
+                   steady.report_interval.count(),
+                   steady.duration.count());
+
+    std::atomic<uint64_t> reports = 0;
+    std::mt19937_64 random(options.seed);
+    std::uniform_int_distribution<int64_t> phase(0, steady.report_interval.count() - 1);
+    const auto load_start = steady_clock::now();
+    const auto load_end = load_start + steady.duration;
+    for (auto& slot : cars) {
+        const auto first = load_start + std::chrono::milliseconds(phase(random));
+        boost::asio::post(slot.strand, [&slot, first, load_end, &steady, &reports] {
+            report_steadily(slot, first, load_end, steady.report_interval, reports);
+        });
+    }
+    // One car after another crashes, in a shuffled order, while the load runs.
+    std::vector<std::size_t> order(cars.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::shuffle(order.begin(), order.end(), random);
+    if (steady.crash_interval.count() > 0) {
+        auto next_crash = load_start + steady.crash_interval;
+        for (std::size_t k = 0; k < order.size() && next_crash < load_end; ++k) {
+            std::this_thread::sleep_until(next_crash);
+            const std::size_t i = order[k];
+            boost::asio::post(cars[i].strand, [&slot = cars[i], &probe = probes[i]] {
+                probe.raised = steady_clock::now();
+                probe.seq = slot.car->crash_now();
+            });
+            ++measured.crashes;
+            next_crash += steady.crash_interval;
+        }
+    }
+    std::this_thread::sleep_until(load_end);
+    measured.reports = reports;
+    logger()->info("load done: {} reports, {} crashes; waiting up to {} s for the outboxes",
+                   measured.reports,
+                   measured.crashes,
+                   options.drain_timeout.count());
+    for (auto& slot : cars) {
+        boost::asio::post(slot.strand, [&slot, &drained] {
+            slot.car->agent().when_drained([&drained] { drained.count_down(); });
+        });
+    }
+    result.drained = drained.wait_for(options.drain_timeout);
+    if (!result.drained) {
+        logger()->error("{} of {} outboxes not drained after {} s",
+                        drained.remaining(),
+                        cars.size(),
+                        options.drain_timeout.count());
+    }
+    for (auto& slot : cars) {
+        result.vehicles.push_back(
+            run_on(slot.strand, [&slot] { return expectation_of(*slot.car); }));
+    }
+    {
+        std::lock_guard lock(latencies.mutex);
+        measured.stored_latency_ms = latencies.stored_ms;
+        measured.rescue_latency_ms = latencies.rescue_ms;
+    }
+    result.steady = std::move(measured);
+    return result;
+}
+
 }  // namespace
 
 Status ensure_open_file_limit(std::size_t needed, std::size_t vehicles) {
@@ -376,7 +539,11 @@ Result<FleetResult> run_fleet(const FleetOptions& options) {
                          .simulated_end = start + std::chrono::days(options.days),
                          .factor = 86'400.0 / options.day_seconds};
     Countdown drained(cars.value().size());
-    auto result = drive_cars(options, cars.value(), clock, drained);
+    // The probes and latencies outlive the pool's handlers, as `clock` and `drained` do.
+    SteadyLatencies latencies;
+    std::vector<CrashProbe> probes(cars.value().size());
+    auto result = options.steady ? drive_steadily(options, cars.value(), drained, latencies, probes)
+                                 : drive_cars(options, cars.value(), clock, drained);
     shut_down(cars.value(), pool);
     return result;
 }
@@ -406,6 +573,17 @@ std::string to_json(const FleetOptions& options, const FleetResult& result) {
                             {"simulated_wall_time_ms", result.simulated_wall_time.count()},
                             {"drain_wall_time_ms", result.drain_wall_time.count()},
                             {"vehicles", vehicles}};
+    if (result.steady) {
+        const auto& steady = *result.steady;
+        document["steady"] = {{"report_interval_ms", options.steady->report_interval.count()},
+                              {"duration_s", options.steady->duration.count()},
+                              {"connected", steady.connected},
+                              {"connect_wall_time_ms", steady.connect_wall_time.count()},
+                              {"reports", steady.reports},
+                              {"crashes", steady.crashes},
+                              {"stored_latency_ms", steady.stored_latency_ms},
+                              {"rescue_latency_ms", steady.rescue_latency_ms}};
+    }
     return document.dump(2) + "\n";
 }
 

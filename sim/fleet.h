@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,16 @@
 #include "sim/plan.h"
 
 namespace drivelink::sim {
+
+// Steady load in real time, for load benchmarks: in place of the planned days, every car sends
+// one message with one sample per report_interval for `duration`, and one car after another
+// crashes every crash_interval (none when zero).
+struct SteadyOptions {
+    std::chrono::milliseconds report_interval{std::chrono::seconds(10)};
+    std::chrono::seconds duration{std::chrono::seconds(60)};
+    std::chrono::milliseconds crash_interval{0};
+    std::chrono::seconds connect_timeout{std::chrono::seconds(300)};
+};
 
 struct FleetOptions {
     std::string broker_uri = "tcp://127.0.0.1:1883";
@@ -28,6 +39,7 @@ struct FleetOptions {
     std::chrono::milliseconds tick{100};  // how often each car catches up with the clock
     std::size_t batch_max_samples = 10;
     std::chrono::milliseconds ack_timeout{std::chrono::seconds(10)};
+    std::optional<SteadyOptions> steady;
 };
 
 // What the cloud should hold for one vehicle after the run.
@@ -45,6 +57,17 @@ struct VehicleExpectation {
     uint64_t samples_thinned = 0;      // dropped by the outbox's size bound
 };
 
+// Measurements of a steady run. Latencies run from raising a crash at the agent to the cloud's
+// commit ack for it (stored) and to the first rescue update for it at the car.
+struct SteadyResult {
+    std::size_t connected = 0;  // cars connected at once before the load started
+    std::chrono::milliseconds connect_wall_time{0};
+    uint64_t reports = 0;
+    uint64_t crashes = 0;
+    std::vector<double> stored_latency_ms;
+    std::vector<double> rescue_latency_ms;
+};
+
 struct FleetResult {
     bool drained = false;
     std::chrono::milliseconds simulated_wall_time{0};
@@ -52,9 +75,10 @@ struct FleetResult {
     std::string simulated_start_utc;
     std::string simulated_end_utc;
     std::vector<VehicleExpectation> vehicles;
+    std::optional<SteadyResult> steady;
 };
 
-// The files a car holds open: its MQTT socket, the duplicate the executor watches, the socket
+// The files a car keeps open: its MQTT socket, the duplicate the executor watches, the socket
 // pair libmosquitto keeps to wake a loop, and an SQLite outbox in WAL mode (the database, its
 // -wal and -shm files). A car with coverage faults adds the proxy's listener and two sockets.
 inline constexpr std::size_t kFilesPerCar = 7;

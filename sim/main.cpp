@@ -20,6 +20,9 @@ struct CommandLine {
     std::vector<std::string> usage;
     int drain_timeout_s = 120;
     std::string log_level = "info";
+    double steady_report_s = 0.0;  // 0: the planned days
+    int steady_duration_s = 60;
+    int steady_crash_every_ms = 0;
 };
 
 void add_fault_options(CLI::App& app, CommandLine& line) {
@@ -77,6 +80,20 @@ void add_options(CLI::App& app, CommandLine& line) {
         ->check(CLI::Range(1, 3600));
     app.add_option("--log-level", line.log_level, "trace, debug, info, warn or error");
     add_fault_options(app, line);
+    auto* steady = app.add_option(
+        "--steady-report-s",
+        line.steady_report_s,
+        "steady load in real time: each car sends one sample every this many seconds, in place "
+        "of the planned days");
+    steady->check(CLI::Range(0.1, 3600.0));
+    app.add_option("--steady-duration-s", line.steady_duration_s, "seconds the steady load runs")
+        ->check(CLI::Range(1, 86'400))
+        ->needs(steady);
+    app.add_option("--steady-crash-every-ms",
+                   line.steady_crash_every_ms,
+                   "during the steady load, one more car crashes every this many ms (0: none)")
+        ->check(CLI::Range(0, 3'600'000))
+        ->needs(steady);
 }
 
 void print_summary(const FleetResult& result) {
@@ -123,6 +140,13 @@ int run(CommandLine& line) {
         line.fleet.usage_mix.push_back(*profile);
     }
     line.fleet.drain_timeout = std::chrono::seconds(line.drain_timeout_s);
+    if (line.steady_report_s > 0) {
+        line.fleet.steady = drivelink::sim::SteadyOptions{
+            .report_interval =
+                std::chrono::milliseconds(static_cast<int64_t>(line.steady_report_s * 1000.0)),
+            .duration = std::chrono::seconds(line.steady_duration_s),
+            .crash_interval = std::chrono::milliseconds(line.steady_crash_every_ms)};
+    }
     auto result = drivelink::sim::run_fleet(line.fleet);
     if (!result) {
         spdlog::error("{}", result.error());
