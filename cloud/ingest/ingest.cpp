@@ -171,8 +171,7 @@ void Ingest::try_commit(StoreBatch& batch, SteadyTime now) {
         logger()->info("retrying the commit of {} messages in {} ms", batch.size(), delay.count());
         return;
     }
-    // Commands first: a rescue update must not wait behind the acks. Paho C leaves Nagle's
-    // algorithm on, so a second small publish can wait for the TCP ACK of the first.
+    // Commands first: a rescue update must not wait behind the acks.
     send_commands();
     send_acks(batch);
     batch.clear();

@@ -1,7 +1,7 @@
 // The ingest: turns received MQTT messages into store commits and commit acknowledgements.
 //
 // The MQTT client calls submit() from its callback thread. submit() only queues, so the
-// callback returns at once and Paho sends the PUBACK. The end-to-end CommitAck below covers
+// callback returns at once and the client sends the PUBACK. The end-to-end CommitAck below covers
 // what a PUBACK does not. One worker thread then
 //   1. decodes and validates each message; a rejected one becomes a dead letter with its reason,
 //   2. collects a batch until it contains batch_max_messages or batch_delay has passed since its
