@@ -9,6 +9,7 @@
 
 #include "cloud/rescue/rescue_cases.h"
 #include "cloud/store/sqlite_store.h"
+#include "protocol/vin.h"
 
 namespace drivelink::cloud::cli {
 namespace {
@@ -26,6 +27,7 @@ struct RescueArguments {
     std::string operator_name;
     std::string to_state;
     std::string dealer_id;
+    std::string truck_vin;
     double latitude_deg = 0.0;
     double longitude_deg = 0.0;
     std::optional<int> level;
@@ -38,16 +40,18 @@ std::int64_t now_ms() {
 }
 
 std::string describe(const RescueCase& c) {
-    return fmt::format("case {} vin={} state={} trigger={} level={} operator='{}' dealer='{}'{}",
-                       c.id,
-                       c.vin,
-                       rescue::to_string(c.state),
-                       c.trigger,
-                       c.escalation_level,
-                       c.operator_name,
-                       c.dealer_id,
-                       c.truck_eta_time_ms ? fmt::format(" truck_eta_ms={}", *c.truck_eta_time_ms)
-                                           : std::string());
+    return fmt::format(
+        "case {} vin={} state={} trigger={} level={} operator='{}' dealer='{}'{}{}",
+        c.id,
+        c.vin,
+        rescue::to_string(c.state),
+        c.trigger,
+        c.escalation_level,
+        c.operator_name,
+        c.dealer_id,
+        c.truck_vin.empty() ? std::string() : fmt::format(" truck_vin={}", c.truck_vin),
+        c.truck_eta_time_ms ? fmt::format(" truck_eta_ms={}", *c.truck_eta_time_ms)
+                            : std::string());
 }
 
 // Opens the database and the dealer network, then runs `action` and prints its output or error.
@@ -137,6 +141,10 @@ void add_rescue_command(CLI::App& app, int& exit_code) {
                      "new state: dispatched, on_scene, towing, repaired_on_site or closed")
         ->required();
     advance->add_option("--dealer", args->dealer_id, "dispatched dealer id (needs --dealers)");
+    advance->add_option("--truck-vin",
+                        args->truck_vin,
+                        "VIN of the dispatched rescue truck, whose telemetry then updates the "
+                        "truck position (only with --to dispatched)");
     advance->callback([args, &exit_code] {
         const auto to = rescue::parse_rescue_state(args->to_state);
         if (!to) {
@@ -144,9 +152,16 @@ void add_rescue_command(CLI::App& app, int& exit_code) {
             exit_code = kExitBadInput;
             return;
         }
+        if (!args->truck_vin.empty()) {
+            if (auto valid = protocol::validate_vin(args->truck_vin); !valid) {
+                fmt::print(stderr, "drivelink-cloud rescue: --truck-vin: {}\n", valid.error());
+                exit_code = kExitBadInput;
+                return;
+            }
+        }
         exit_code = with_cases(*args, [&](SqliteDatabase& db, RescueCases& cases) {
             return describe_result(
-                cases.advance(db, args->case_id, *to, args->dealer_id, now_ms()));
+                cases.advance(db, args->case_id, *to, args->dealer_id, now_ms(), args->truck_vin));
         });
     });
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cloud/logging.h"
+#include "protocol/vin.h"
 
 namespace drivelink::cloud::rescue {
 namespace {
@@ -14,7 +15,7 @@ constexpr std::string_view kSelectCase = R"sql(
 SELECT id, vin, state, trigger, event_seq, event_time_ms, latitude_deg, longitude_deg,
        opened_time_ms, updated_time_ms, escalation_level, escalation_due_ms,
        coalesce(operator_name, ''), coalesce(dealer_id, ''), truck_latitude_deg,
-       truck_longitude_deg, truck_eta_time_ms
+       truck_longitude_deg, truck_eta_time_ms, coalesce(truck_vin, ''), truck_position_time_ms
 FROM rescue_cases )sql";
 
 constexpr std::string_view kInsertCase = R"sql(
@@ -26,7 +27,8 @@ VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9))sql";
 constexpr std::string_view kUpdateCase = R"sql(
 UPDATE rescue_cases SET state = ?2, updated_time_ms = ?3, escalation_level = ?4,
     escalation_due_ms = ?5, operator_name = ?6, dealer_id = ?7, truck_latitude_deg = ?8,
-    truck_longitude_deg = ?9, truck_eta_time_ms = ?10
+    truck_longitude_deg = ?9, truck_eta_time_ms = ?10, truck_vin = nullif(?11, ''),
+    truck_position_time_ms = ?12
 WHERE id = ?1)sql";
 
 constexpr std::string_view kInsertCaseEvent = R"sql(
@@ -46,6 +48,11 @@ INSERT INTO rescue_case_history (case_id, step, time_ms, detail) VALUES (?1, ?2,
 constexpr std::string_view kLastPosition = R"sql(
 SELECT latitude_deg, longitude_deg FROM samples
 WHERE vin = ?1 AND fix_type != 'none' ORDER BY time_ms DESC LIMIT 1)sql";
+
+// Served by the partial index rescue_cases_by_truck_vin, because truck_vin = ?1 implies
+// truck_vin IS NOT NULL.
+constexpr std::string_view kWhereDispatchedTruck =
+    "WHERE truck_vin = ?1 AND state = 'dispatched' ORDER BY id DESC LIMIT 1";
 
 constexpr std::string_view kEscalate = R"sql(
 UPDATE rescue_cases SET escalation_level = escalation_level + 1, escalation_due_ms = ?1 + ?2,
@@ -83,6 +90,8 @@ RescueCase read_case(const SqliteStatement& row) {
     c.dealer_id = row.column_text(13);
     c.truck_position = optional_position(row, 14);
     c.truck_eta_time_ms = row.column_optional_int64(16);
+    c.truck_vin = row.column_text(17);
+    c.truck_position_time_ms = row.column_optional_int64(18);
     return c;
 }
 
@@ -144,6 +153,8 @@ Status update_case(SqliteDatabase& db, const RescueCase& c) {
     statement.bind(7, c.dealer_id);
     bind_position(statement, 8, c.truck_position);
     statement.bind(10, c.truck_eta_time_ms);
+    statement.bind(11, c.truck_vin);
+    statement.bind(12, c.truck_position_time_ms);
     return statement.execute();
 }
 
@@ -209,6 +220,27 @@ std::optional<GeoPosition> event_position(SqliteDatabase& db,
     return position;
 }
 
+struct TruckFix {
+    GeoPosition position;
+    std::int64_t time_ms = 0;
+};
+
+// The latest sample of the batch, by measurement time, that has a position fix.
+std::optional<TruckFix> latest_fix(const v1::SampleBatch& batch) {
+    std::optional<TruckFix> latest;
+    for (const auto& sample : batch.samples()) {
+        const auto& location = sample.location();
+        if (location.fix_type() == v1::FIX_TYPE_NONE) {
+            continue;
+        }
+        if (!latest || sample.time_ms() >= latest->time_ms) {
+            latest = TruckFix{GeoPosition{location.latitude_deg(), location.longitude_deg()},
+                              sample.time_ms()};
+        }
+    }
+    return latest;
+}
+
 Result<std::int64_t> insert_case(SqliteDatabase& db, const RescueCase& c) {
     auto insert = db.prepare(kInsertCase);
     if (!insert) {
@@ -238,6 +270,29 @@ Status link_event(SqliteDatabase& db, const RescueCase& c, const protocol::Decod
     insert.value().bind(2, static_cast<std::int64_t>(uplink.message.seq()));
     insert.value().bind(3, c.id);
     return insert.value().execute();
+}
+
+// Returns ok when `truck_vin` may be the truck of case `c`: it is not the car itself and not the
+// truck of another dispatched case, whose car would otherwise lose the truck's updates.
+Status check_truck_free(SqliteDatabase& db, const RescueCase& c, const std::string& truck_vin) {
+    if (truck_vin == c.vin) {
+        return Error{fmt::format(
+            "rescue case {}: truck VIN '{}' is the VIN of the car in the case", c.id, truck_vin)};
+    }
+    auto busy = select_cases(
+        db, kWhereDispatchedTruck, [&](SqliteStatement& query) { query.bind(1, truck_vin); });
+    if (!busy) {
+        return Error{busy.error()};
+    }
+    if (!busy.value().empty() && busy.value().front().id != c.id) {
+        return Error{
+            fmt::format("rescue case {}: truck VIN '{}' is already dispatched to rescue "
+                        "case {}. Advance that case to 'on_scene' first, or name another truck.",
+                        c.id,
+                        truck_vin,
+                        busy.value().front().id)};
+    }
+    return ok_status();
 }
 
 }  // namespace
@@ -314,9 +369,19 @@ Status RescueCases::on_stored(SqliteDatabase& db,
                               const ReceivedUplink& received,
                               std::vector<OutboundCommand>& commands) {
     const auto& uplink = received.uplink;
-    if (!is_emergency(uplink)) {
-        return ok_status();
+    if (is_emergency(uplink)) {
+        return handle_emergency(db, received, commands);
     }
+    if (uplink.channel == protocol::Channel::Telemetry && uplink.message.has_batch()) {
+        return track_truck(db, received, commands);
+    }
+    return ok_status();
+}
+
+Status RescueCases::handle_emergency(SqliteDatabase& db,
+                                     const ReceivedUplink& received,
+                                     std::vector<OutboundCommand>& commands) const {
+    const auto& uplink = received.uplink;
     const std::int64_t window_start_ms =
         uplink.message.event().time_ms() - options_.incident_window.count();
     auto open = select_cases(db,
@@ -333,6 +398,54 @@ Status RescueCases::on_stored(SqliteDatabase& db,
         return join_case(db, open.value().front(), received, commands);
     }
     return open_case(db, received, commands);
+}
+
+Status RescueCases::track_truck(SqliteDatabase& db,
+                                const ReceivedUplink& received,
+                                std::vector<OutboundCommand>& commands) const {
+    const auto& uplink = received.uplink;
+    const auto fix = latest_fix(uplink.message.batch());
+    if (!fix) {
+        return ok_status();
+    }
+    auto dispatched = select_cases(
+        db, kWhereDispatchedTruck, [&](SqliteStatement& query) { query.bind(1, uplink.vin); });
+    if (!dispatched) {
+        return Error{dispatched.error()};
+    }
+    if (dispatched.value().empty()) {
+        return ok_status();
+    }
+    const RescueCase& c = dispatched.value().front();
+    if (c.truck_position_time_ms && fix->time_ms <= *c.truck_position_time_ms) {
+        logger()->debug(
+            "vin={} seq={} truck position of rescue case {} is older than the stored "
+            "one, ignored",
+            uplink.vin,
+            uplink.message.seq(),
+            c.id);
+        return ok_status();
+    }
+    const std::int64_t now_ms = received.received_time_ms;
+    auto written = write_change(
+        db,
+        c,
+        [&](RescueCase& tracked) {
+            return move_truck(tracked, fix->position, fix->time_ms, now_ms);
+        },
+        now_ms);
+    if (!written) {
+        return Error{written.error()};
+    }
+    commands.push_back(std::move(written.value().command));
+    logger()->debug("vin={} seq={} truck of rescue case {} (car vin={}) at {:.5f},{:.5f}",
+                    uplink.vin,
+                    uplink.message.seq(),
+                    c.id,
+                    c.vin,
+                    fix->position.latitude_deg,
+                    fix->position.longitude_deg);
+    return ok_status();
 }
 
 Status RescueCases::open_case(SqliteDatabase& db,
@@ -452,35 +565,45 @@ Result<OutboundCommand> RescueCases::queue_update(SqliteDatabase& db,
 
 Result<RescueCase> RescueCases::change(SqliteDatabase& db,
                                        std::int64_t case_id,
-                                       const std::function<Result<std::string>(RescueCase&)>& apply,
+                                       const CaseChange& apply,
                                        std::int64_t now_ms) const {
     return in_transaction(db, [&]() -> Result<RescueCase> {
         auto found = find(db, case_id);
         if (!found) {
             return found;
         }
-        RescueCase c = std::move(found).value();
-        const RescueState before = c.state;
-        auto message = apply(c);
-        if (!message) {
-            return Error{message.error()};
+        auto written = write_change(db, std::move(found).value(), apply, now_ms);
+        if (!written) {
+            return Error{written.error()};
         }
-        c.updated_time_ms = now_ms;
-        if (auto updated = update_case(db, c); !updated) {
-            return Error{updated.error()};
-        }
-        const auto step =
-            before == c.state ? std::string("truck_position") : std::string(to_string(c.state));
-        auto history = insert_history(db, c.id, step, now_ms, message.value());
-        if (!history) {
-            return Error{history.error()};
-        }
-        auto command = queue_update(db, c, history.value(), message.value(), now_ms);
-        if (!command) {
-            return Error{command.error()};
-        }
-        return c;
+        return std::move(written.value().rescue_case);
     });
+}
+
+Result<RescueCases::WrittenChange> RescueCases::write_change(SqliteDatabase& db,
+                                                             RescueCase c,
+                                                             const CaseChange& apply,
+                                                             std::int64_t now_ms) const {
+    const RescueState before = c.state;
+    auto message = apply(c);
+    if (!message) {
+        return Error{message.error()};
+    }
+    c.updated_time_ms = now_ms;
+    if (auto updated = update_case(db, c); !updated) {
+        return Error{updated.error()};
+    }
+    const auto step =
+        before == c.state ? std::string("truck_position") : std::string(to_string(c.state));
+    auto history = insert_history(db, c.id, step, now_ms, message.value());
+    if (!history) {
+        return Error{history.error()};
+    }
+    auto command = queue_update(db, c, history.value(), message.value(), now_ms);
+    if (!command) {
+        return Error{command.error()};
+    }
+    return WrittenChange{std::move(c), std::move(command).value()};
 }
 
 Result<RescueCase> RescueCases::take(SqliteDatabase& db,
@@ -513,10 +636,22 @@ Result<RescueCase> RescueCases::advance(SqliteDatabase& db,
                                         std::int64_t case_id,
                                         RescueState to,
                                         const std::string& dealer_id,
-                                        std::int64_t now_ms) const {
+                                        std::int64_t now_ms,
+                                        const std::string& truck_vin) const {
     const dealers::Dealer* dealer = nullptr;
     if (!dealer_id.empty() && (dealer = network_.find(dealer_id)) == nullptr) {
         return Error{fmt::format("rescue case {}: dealer '{}' not found", case_id, dealer_id)};
+    }
+    if (!truck_vin.empty()) {
+        if (to != RescueState::Dispatched) {
+            return Error{fmt::format(
+                "rescue case {}: truck VIN '{}' is accepted only when advancing to 'dispatched'",
+                case_id,
+                truck_vin)};
+        }
+        if (auto valid = protocol::validate_vin(truck_vin); !valid) {
+            return Error{fmt::format("rescue case {}: truck {}", case_id, valid.error())};
+        }
     }
     auto advanced = change(
         db,
@@ -524,6 +659,12 @@ Result<RescueCase> RescueCases::advance(SqliteDatabase& db,
         [&](RescueCase& c) -> Result<std::string> {
             if (auto allowed = check_transition(c.id, c.state, to); !allowed) {
                 return Error{allowed.error()};
+            }
+            if (!truck_vin.empty()) {
+                if (auto free = check_truck_free(db, c, truck_vin); !free) {
+                    return Error{free.error()};
+                }
+                c.truck_vin = truck_vin;
             }
             c.state = to;
             if (dealer != nullptr) {
@@ -536,7 +677,12 @@ Result<RescueCase> RescueCases::advance(SqliteDatabase& db,
         },
         now_ms);
     if (advanced) {
-        logger()->info("vin={} rescue case {} is {}", advanced->vin, case_id, to_string(to));
+        logger()->info(
+            "vin={} rescue case {} is {}{}",
+            advanced->vin,
+            case_id,
+            to_string(to),
+            truck_vin.empty() ? std::string() : fmt::format(", truck vin={}", truck_vin));
     }
     return advanced;
 }
@@ -548,22 +694,29 @@ Result<RescueCase> RescueCases::report_truck_position(SqliteDatabase& db,
     return change(
         db,
         case_id,
-        [&](RescueCase& c) -> Result<std::string> {
-            if (c.state != RescueState::Dispatched) {
-                return Error{fmt::format(
-                    "rescue case {} is '{}': a truck position is accepted only when 'dispatched'",
-                    c.id,
-                    to_string(c.state))};
-            }
-            c.truck_position = truck_position;
-            if (c.position) {
-                const double distance_km =
-                    dealers::great_circle_distance_km(truck_position, *c.position);
-                c.truck_eta_time_ms = estimate_arrival_ms(distance_km, now_ms, false, options_);
-            }
-            return std::string("The rescue truck is on its way.");
-        },
+        [&](RescueCase& c) { return move_truck(c, truck_position, std::nullopt, now_ms); },
         now_ms);
+}
+
+Result<std::string> RescueCases::move_truck(RescueCase& c,
+                                            GeoPosition truck_position,
+                                            std::optional<std::int64_t> position_time_ms,
+                                            std::int64_t now_ms) const {
+    if (c.state != RescueState::Dispatched) {
+        return Error{fmt::format(
+            "rescue case {} is '{}': a truck position is accepted only when 'dispatched'",
+            c.id,
+            to_string(c.state))};
+    }
+    c.truck_position = truck_position;
+    if (position_time_ms) {
+        c.truck_position_time_ms = position_time_ms;
+    }
+    if (c.position) {
+        const double distance_km = dealers::great_circle_distance_km(truck_position, *c.position);
+        c.truck_eta_time_ms = estimate_arrival_ms(distance_km, now_ms, false, options_);
+    }
+    return std::string("The rescue truck is on its way.");
 }
 
 Result<std::vector<Escalation>> RescueCases::escalate_due(SqliteDatabase& db,

@@ -10,6 +10,12 @@
 // distance times road_factor at truck_speed_kph. Once the truck reports its position, the
 // estimate starts from there without the preparation time.
 //
+// The truck reports its position in one of two ways. An operator calls report_truck_position,
+// or the truck publishes ordinary telemetry under its own VIN, which the operator names when
+// dispatching the case. For each stored telemetry message, on_stored looks up the dispatched
+// case of the sender with one indexed query. When there is one, it moves the truck to the
+// batch's latest fix and queues one RescueUpdate to the car.
+//
 // Operator queues are levels: a new case waits at level 0. When no operator takes it within
 // escalation_timeout, it moves to the next level, a history entry records that, and the timer
 // starts again. Operators at any level may take any case.
@@ -58,6 +64,10 @@ struct RescueCase {
     std::string dealer_id;  // the dealer whose truck goes; the best ranked one until set
     std::optional<dealers::GeoPosition> truck_position;
     std::optional<std::int64_t> truck_eta_time_ms;
+    std::string truck_vin;  // the truck's own VIN, empty when the operator named none
+    // Measurement time of the latest truck position taken from the truck's telemetry. Older
+    // telemetry, such as a message the truck sends again, does not move the truck back.
+    std::optional<std::int64_t> truck_position_time_ms;
 };
 
 struct Escalation {
@@ -77,8 +87,10 @@ class RescueCases final : public StoredUplinkHandler {
     // `network` must outlive this object.
     RescueCases(const dealers::DealerNetwork& network, RescueOptions options);
 
-    // Opens or joins a case for a crash or SOS uplink and queues the RescueUpdate. Does
-    // nothing for other uplinks. Runs inside the caller's transaction.
+    // Opens or joins a case for a crash or SOS uplink and queues the RescueUpdate. For a
+    // telemetry uplink from the truck of a dispatched case, stores the truck's position and new
+    // ETA and queues one RescueUpdate to the car. Does nothing for other uplinks. Runs inside the
+    // caller's transaction.
     Status on_stored(SqliteDatabase& db,
                      const ReceivedUplink& received,
                      std::vector<OutboundCommand>& commands) override;
@@ -89,12 +101,15 @@ class RescueCases final : public StoredUplinkHandler {
                             const std::string& operator_name,
                             std::int64_t now_ms) const;
     // Moves the case to `to`. `dealer_id`, when not empty, names the dispatched dealer and must
-    // be in the network.
+    // be in the network. `truck_vin`, when not empty, names the truck whose telemetry tracks it.
+    // It is accepted only with `to` == Dispatched, must be a valid VIN, must differ from the
+    // car's VIN and must not be the truck of another dispatched case.
     Result<RescueCase> advance(SqliteDatabase& db,
                                std::int64_t case_id,
                                RescueState to,
                                const std::string& dealer_id,
-                               std::int64_t now_ms) const;
+                               std::int64_t now_ms,
+                               const std::string& truck_vin = {}) const;
     // Stores the truck's position and new ETA; the case must be dispatched.
     Result<RescueCase> report_truck_position(SqliteDatabase& db,
                                              std::int64_t case_id,
@@ -110,6 +125,18 @@ class RescueCases final : public StoredUplinkHandler {
     const RescueOptions& options() const { return options_; }
 
   private:
+    struct WrittenChange {
+        RescueCase rescue_case;
+        OutboundCommand command;
+    };
+    using CaseChange = std::function<Result<std::string>(RescueCase&)>;
+
+    Status handle_emergency(SqliteDatabase& db,
+                            const ReceivedUplink& received,
+                            std::vector<OutboundCommand>& commands) const;
+    Status track_truck(SqliteDatabase& db,
+                       const ReceivedUplink& received,
+                       std::vector<OutboundCommand>& commands) const;
     Status open_case(SqliteDatabase& db,
                      const ReceivedUplink& received,
                      std::vector<OutboundCommand>& commands) const;
@@ -117,10 +144,23 @@ class RescueCases final : public StoredUplinkHandler {
                      const RescueCase& open_case,
                      const ReceivedUplink& received,
                      std::vector<OutboundCommand>& commands) const;
+    // Runs write_change on the stored case in a transaction of its own.
     Result<RescueCase> change(SqliteDatabase& db,
                               std::int64_t case_id,
-                              const std::function<Result<std::string>(RescueCase&)>& apply,
+                              const CaseChange& apply,
                               std::int64_t now_ms) const;
+    // Applies `apply` to `rescue_case`, writes the case with a history entry and queues the
+    // RescueUpdate whose text `apply` returns. Runs inside the caller's transaction.
+    Result<WrittenChange> write_change(SqliteDatabase& db,
+                                       RescueCase rescue_case,
+                                       const CaseChange& apply,
+                                       std::int64_t now_ms) const;
+    // Places the truck at `truck_position` and estimates its arrival from there. The case must
+    // be dispatched. `position_time_ms` is set for positions from the truck's telemetry.
+    Result<std::string> move_truck(RescueCase& rescue_case,
+                                   dealers::GeoPosition truck_position,
+                                   std::optional<std::int64_t> position_time_ms,
+                                   std::int64_t now_ms) const;
     Status insert_dealers(SqliteDatabase& db,
                           std::int64_t case_id,
                           const std::vector<dealers::RankedDealer>& ranked,

@@ -215,8 +215,19 @@ CREATE TABLE work_order_history (
 );
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {
-    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5};
+// Version 6: the rescue truck as a vehicle. truck_vin is the truck's own VIN, and its telemetry
+// moves the case's truck position. truck_position_time_ms is the measurement time of that
+// position. The partial index serves the lookup that runs for every stored telemetry message,
+// and it leaves out the cases without a truck VIN.
+constexpr std::string_view kVersion6 = R"sql(
+ALTER TABLE rescue_cases ADD COLUMN truck_vin TEXT;
+ALTER TABLE rescue_cases ADD COLUMN truck_position_time_ms INTEGER;
+CREATE INDEX rescue_cases_by_truck_vin ON rescue_cases (truck_vin, state)
+    WHERE truck_vin IS NOT NULL;
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {
+    kVersion1, kVersion2, kVersion3, kVersion4, kVersion5, kVersion6};
 
 Status check_version(const SqliteDatabase& db, std::int64_t version) {
     if (version <= latest_schema_version()) {

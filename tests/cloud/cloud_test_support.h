@@ -14,6 +14,8 @@ namespace drivelink::cloud::testing {
 
 // A VIN with a valid check digit.
 inline constexpr const char* kVin = "1M8GDM9AXKP042788";
+// A second valid VIN, for the rescue truck.
+inline constexpr const char* kTruckVin = "5TRUCK0X3RS000001";
 
 // Milliseconds since the Unix epoch, now.
 std::int64_t now_ms();

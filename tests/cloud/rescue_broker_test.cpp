@@ -1,7 +1,11 @@
 // Rescue cases end to end against a real Mosquitto. A crash event published by a car opens one
 // case, and the car receives a RescueUpdate naming the nearest rescue dealer. An untaken case is
-// escalated, and an operator's step reaches the car through the outbox.
+// escalated, and an operator's step reaches the car through the outbox. A truck dispatched with
+// its VIN publishes ordinary telemetry, and the car receives the truck's position from it.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "cloud/service/cloud_service.h"
 #include "tests/cloud/cloud_test_support.h"
@@ -17,9 +21,11 @@ using drivelink::testing::TempDir;
 using protocol::Channel;
 using std::chrono::milliseconds;
 using testing::event_uplink;
+using testing::kTruckVin;
 using testing::kVin;
 using testing::MqttTestClient;
 using testing::query_int;
+using testing::telemetry_uplink;
 using testing::wait_until;
 
 const std::filesystem::path kSampleNetwork =
@@ -129,6 +135,60 @@ TEST_F(RescueBroker, OperatorStepReachesCar) {
     const auto updates = rescue_updates();
     EXPECT_EQ(updates[1].status(), v1::RESCUE_STATUS_ASSIGNED);
     EXPECT_EQ(updates[1].operator_name(), "Alex");
+}
+
+TEST_F(RescueBroker, TruckTelemetryReachesCar) {
+    auto cloud = start_cloud(std::chrono::seconds(30));
+    ASSERT_NE(cloud, nullptr);
+    publish_event(event_uplink(kVin, 1, v1::EVENT_TYPE_CRASH));
+    ASSERT_TRUE(wait_until([this] { return !rescue_updates().empty(); }));
+
+    // The operator takes the case and dispatches it with the truck's VIN, on a connection of
+    // its own as 'drivelink-cloud rescue advance --truck-vin' runs.
+    auto network = dealers::DealerNetwork::load_csv(kSampleNetwork);
+    ASSERT_TRUE(network.ok()) << network.error();
+    rescue::RescueCases cases(network.value(), {});
+    auto operator_db = open_service_database(db(), std::chrono::seconds(5));
+    ASSERT_TRUE(operator_db.ok()) << operator_db.error();
+    const auto id = query_int(db(), "SELECT id FROM rescue_cases");
+    ASSERT_TRUE(cases.take(*operator_db.value(), id, "Alex", testing::now_ms()).ok());
+    auto dispatched = cases.advance(*operator_db.value(),
+                                    id,
+                                    rescue::RescueState::Dispatched,
+                                    "de-rgb-03",
+                                    testing::now_ms(),
+                                    kTruckVin);
+    ASSERT_TRUE(dispatched.ok()) << dispatched.error();
+    ASSERT_TRUE(wait_until([this] { return rescue_updates().size() >= 3; }));
+
+    // The truck is a vehicle of its own and publishes telemetry on its own topic. The last
+    // sample is about 10 km south of the car.
+    MqttTestClient truck(broker_->uri(), "test-truck");
+    const auto telemetry = telemetry_uplink(kTruckVin, 1, {{48.95, 12.2}, {48.9234, 12.1016}});
+    truck.publish(protocol::topic_for(kTruckVin, Channel::Telemetry), protocol::encode(telemetry));
+    ASSERT_TRUE(truck.wait_for_acks(kTruckVin, {1}));
+
+    const auto at_truck = [](const v1::RescueUpdate& update) {
+        return update.has_truck_location() &&
+               std::abs(update.truck_location().latitude_deg() - 48.9234) < 1e-9;
+    };
+    ASSERT_TRUE(wait_until([&] {
+        const auto updates = rescue_updates();
+        return std::any_of(updates.begin(), updates.end(), at_truck);
+    })) << "no RescueUpdate with the truck's reported position";
+    const auto updates = rescue_updates();
+    const auto tracked = std::find_if(updates.begin(), updates.end(), at_truck);
+    ASSERT_NE(tracked, updates.end());
+    EXPECT_EQ(tracked->case_id(), std::to_string(id));
+    EXPECT_EQ(tracked->status(), v1::RESCUE_STATUS_DISPATCHED);
+    EXPECT_NEAR(tracked->truck_location().longitude_deg(), 12.1016, 1e-9);
+    EXPECT_GT(tracked->truck_eta_time_ms(), 0);
+    EXPECT_EQ(tracked->truck_eta_time_ms(),
+              query_int(db(), "SELECT truck_eta_time_ms FROM rescue_cases"));
+    // The update goes to the car, and the truck itself receives no rescue update.
+    for (const auto& downlink : truck.commands(kTruckVin)) {
+        EXPECT_FALSE(downlink.has_rescue_update());
+    }
 }
 
 }  // namespace
