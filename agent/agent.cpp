@@ -39,7 +39,11 @@ Agent::Agent(boost::asio::any_io_executor executor,
             std::move(link_options),
             MqttLinkHandlers{
                 .connected = [this] { on_connected(); },
-                .lost = [this](const std::string&) { in_flight_.clear(); },
+                .lost =
+                    [this](const std::string&) {
+                        in_flight_.clear();
+                        nothing_due_ = false;
+                    },
                 .message = [this](const std::string& topic,
                                   const std::string& payload) { on_message(topic, payload); },
             }),
@@ -122,6 +126,7 @@ std::optional<uint64_t> Agent::write_to_outbox(v1::Uplink& uplink) {
         return std::nullopt;
     }
     ++counters_.messages_created;
+    nothing_due_ = false;
     return *seq;
 }
 
@@ -162,6 +167,7 @@ void Agent::pump() {
         logger()->error("vin={} reading the outbox failed: {}", options_.vin, due.error());
         return;
     }
+    nothing_due_ = due->empty();
     std::vector<uint64_t> published;
     for (const auto& entry : *due) {
         if (!link_.publish(protocol::topic_for(options_.vin, entry.channel), entry.payload)) {
@@ -188,6 +194,7 @@ void Agent::on_connected() {
     // Whatever was in flight when the link dropped may or may not have arrived: send it all
     // again. The cloud acknowledges duplicates without storing them twice.
     in_flight_.clear();
+    nothing_due_ = false;
     if (auto reset = outbox_->mark_all_unsent(); !reset) {
         logger()->error("vin={} {}", options_.vin, reset.error());
     }
@@ -236,9 +243,13 @@ void Agent::on_tick() {
         flush_batch();
     }
     retry_unstored();
-    std::erase_if(in_flight_,
-                  [&](const auto& item) { return now - item.second >= options_.ack_timeout; });
-    pump();
+    const auto timed_out = std::erase_if(
+        in_flight_, [&](const auto& item) { return now - item.second >= options_.ack_timeout; });
+    // An idle car reads nothing: with nothing in flight, no entry added since the outbox last
+    // had nothing due, and no ack timed out, nothing can have fallen due.
+    if (timed_out > 0 || !nothing_due_ || !in_flight_.empty()) {
+        pump();
+    }
     check_drained();
     tick_timer_.expires_after(kTick);
     tick_timer_.async_wait([this](const boost::system::error_code& error) {

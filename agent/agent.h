@@ -107,6 +107,8 @@ class Agent {
     std::function<void(uint64_t)> ack_observer_;
     AgentCounters counters_;
     bool stopped_ = false;
+    // The last outbox read found nothing due and nothing was added or reset since.
+    bool nothing_due_ = false;
 };
 
 int64_t now_ms();

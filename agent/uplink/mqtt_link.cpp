@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cerrno>
@@ -20,7 +21,6 @@ namespace drivelink::agent {
 namespace {
 
 constexpr int kQos = 1;
-constexpr std::chrono::seconds kKeepaliveTick{1};
 
 std::shared_ptr<spdlog::logger> logger() {
     static auto instance = [] {
@@ -371,7 +371,10 @@ void MqttLink::after_io(int rc, uint64_t generation) {
 }
 
 void MqttLink::start_keepalive() {
-    keepalive_timer_.expires_after(kKeepaliveTick);
+    // A tenth of the keep-alive interval finds a missing PINGRESP soon enough, and thousands of
+    // cars in one simulator do not wake up every second for it.
+    keepalive_timer_.expires_after(
+        std::max<std::chrono::seconds>(std::chrono::seconds(1), options_.keep_alive / 10));
     keepalive_timer_.async_wait(
         [alive = std::weak_ptr<MqttLink*>(alive_),
          generation = socket_generation_](const boost::system::error_code& error) {
