@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
 #include <optional>
+#include <stop_token>
+#include <thread>
 #include <utility>
 
 #include "cloud/logging.h"
@@ -185,6 +189,44 @@ void StoreBatch::clear() {
     dead_letters.clear();
 }
 
+// Copies the write-ahead log into the database file once a second on a connection and thread
+// of its own. SQLite's automatic checkpoint would otherwise run inside a commit every few
+// thousand pages and hold that commit, and every ack and rescue update behind it, for the
+// copy and its fsync. A passive checkpoint never waits for the writer.
+class SqliteStore::Checkpointer {
+  public:
+    explicit Checkpointer(std::unique_ptr<SqliteDatabase> db)
+        : db_(std::move(db)), thread_([this](std::stop_token stop) { run(stop); }) {}
+    ~Checkpointer() {
+        thread_.request_stop();
+        thread_.join();
+    }
+    Checkpointer(const Checkpointer&) = delete;
+    Checkpointer& operator=(const Checkpointer&) = delete;
+
+  private:
+    void run(std::stop_token stop) {
+        std::mutex mutex;
+        std::condition_variable_any wake;
+        while (!stop.stop_requested()) {
+            {
+                std::unique_lock lock(mutex);
+                wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+            }
+            if (stop.stop_requested()) {
+                break;
+            }
+            if (auto done = db_->exec("PRAGMA wal_checkpoint(PASSIVE)"); !done) {
+                component_logger("store")->warn("checkpoint of the write-ahead log failed: {}",
+                                                done.error());
+            }
+        }
+    }
+
+    std::unique_ptr<SqliteDatabase> db_;
+    std::jthread thread_;
+};
+
 SqliteStore::SqliteStore(std::unique_ptr<SqliteDatabase> db) : db_(std::move(db)) {}
 
 SqliteStore::~SqliteStore() = default;
@@ -201,21 +243,32 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
     std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db).value()));
 
     Status ready =
-        options.read_only ? check_schema_is_latest(*store->db_) : store->prepare_for_writing();
+        options.read_only ? check_schema_is_latest(*store->db_) : store->prepare_for_writing(path);
     if (!ready) {
         return Error{fmt::format("cannot use database '{}': {}", path.string(), ready.error())};
     }
     return store;
 }
 
-Status SqliteStore::prepare_for_writing() {
+Status SqliteStore::prepare_for_writing(const std::filesystem::path& path) {
     if (auto set = set_wal_mode(*db_); !set) {
         return set;
     }
     if (auto migrated = migrate_schema(*db_); !migrated) {
         return migrated;
     }
-    return prepare_statements();
+    if (auto prepared = prepare_statements(); !prepared) {
+        return prepared;
+    }
+    auto checkpoint_db = SqliteDatabase::open(path, SqliteDatabase::Mode::ReadWriteCreate);
+    if (!checkpoint_db) {
+        return Error{checkpoint_db.error()};
+    }
+    if (auto manual = db_->exec("PRAGMA wal_autocheckpoint = 0"); !manual) {
+        return manual;
+    }
+    checkpointer_ = std::make_unique<Checkpointer>(std::move(checkpoint_db).value());
+    return ok_status();
 }
 
 Status SqliteStore::prepare_statements() {

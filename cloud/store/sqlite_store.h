@@ -63,7 +63,7 @@ class SqliteStore final : public Store {
     struct Statements;
 
     explicit SqliteStore(std::unique_ptr<SqliteDatabase> db);
-    Status prepare_for_writing();
+    Status prepare_for_writing(const std::filesystem::path& path);
     Status prepare_statements();
     Status write_batch(const StoreBatch& batch, std::vector<CommitOutcome>& outcomes);
     Result<CommitOutcome> write_uplink(const ReceivedUplink& received);
@@ -76,8 +76,12 @@ class SqliteStore final : public Store {
                          std::int64_t dropped_samples,
                          std::int64_t duplicates);
 
+    class Checkpointer;
+
     std::unique_ptr<SqliteDatabase> db_;
     std::unique_ptr<Statements> statements_;
+    // Declared after db_, so that it stops before the ingest's connection closes.
+    std::unique_ptr<Checkpointer> checkpointer_;
     std::vector<StoredUplinkHandler*> handlers_;
     std::vector<OutboundCommand> pending_commands_;  // queued by the current or last commit
 };

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <thread>
+
 #include "cloud/store/sqlite_schema.h"
 #include "tests/cloud/cloud_test_support.h"
 #include "tests/support/process.h"
@@ -198,6 +200,33 @@ TEST(SqliteStore, UsesWriteAheadLog) {
 
     EXPECT_EQ(query_text(db, "PRAGMA journal_mode"), "wal");
     EXPECT_EQ(query_int(db, "PRAGMA user_version"), latest_schema_version());
+}
+
+TEST(SqliteStore, CheckpointsLogWhileOpen) {
+    TempDir dir;
+    const auto db = dir / "cloud.db";
+    auto store = open_store(db);
+    ASSERT_NE(store, nullptr);
+    const auto empty_size = std::filesystem::file_size(db);
+
+    // About 2 MB of samples: the commits go to the write-ahead log, and only a checkpoint
+    // moves them into the database file while the store stays open.
+    std::vector<testing::Position> points;
+    for (int i = 0; i < 100; ++i) {
+        points.push_back({49.0 + i * 1e-4, 12.0 + i * 1e-4});
+    }
+    for (uint64_t seq = 1; seq <= 200; ++seq) {
+        StoreBatch batch;
+        batch.uplinks.push_back(received(telemetry_uplink(kVin, seq, points)));
+        ASSERT_TRUE(store->commit(batch).ok());
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::filesystem::file_size(db) < empty_size + 1'000'000 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_GE(std::filesystem::file_size(db), empty_size + 1'000'000);
+    EXPECT_EQ(query_int(db, "SELECT count(*) FROM samples"), 20'000);
 }
 
 TEST(SqliteStore, MigrationKeepsVersionOneData) {
