@@ -7,11 +7,13 @@
 // docs/BENCHMARKS.md.
 //
 // Usage: load_bench [--vehicles N] [--processes K] [--report-s S] [--duration-s D]
-//                   [--crash-every-ms C]
+//                   [--crash-every-ms C] [--sim-dir DIR]
 
 #include <fmt/format.h>
 #include <mqtt/async_client.h>
 #include <sqlite3.h>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -124,15 +126,34 @@ int main(int argc, char** argv) {
     double report_s = 10.0;
     int duration_s = 120;
     int crash_every_ms = 500;
+    std::string sim_root;
     app.add_option("--vehicles", vehicles, "simulated cars in all")->check(CLI::Range(1, 100'000));
     app.add_option("--processes", processes, "drivelink-sim processes sharing the cars")
         ->check(CLI::Range(1, 64));
     app.add_option("--report-s", report_s, "seconds between two reports of one car");
     app.add_option("--duration-s", duration_s, "seconds the load runs");
     app.add_option("--crash-every-ms", crash_every_ms, "a new crash every this many ms");
+    app.add_option("--sim-dir",
+                   sim_root,
+                   "directory for the simulated cars' outboxes, for example a tmpfs, so that "
+                   "their writes do not share the cloud's disk (default: next to the cloud's)")
+        ->check(CLI::ExistingDirectory);
     CLI11_PARSE(app, argc, argv);
 
     TempDir dir;
+    // The cars' outboxes live here; removed at the end when outside the temporary directory.
+    const auto sim_dir = sim_root.empty() ? dir.path()
+                                          : std::filesystem::path(sim_root) /
+                                                fmt::format("drivelink-load-{}", ::getpid());
+    struct RemoveAtExit {
+        std::filesystem::path path;
+        ~RemoveAtExit() {
+            if (!path.empty()) {
+                std::error_code ignored;
+                std::filesystem::remove_all(path, ignored);
+            }
+        }
+    } remove_sim_dir{sim_root.empty() ? std::filesystem::path() : sim_dir};
     MosquittoBroker broker(dir / "broker");
     const auto db_path = dir / "cloud.db";
     Process cloud(kBinaryDir / "cloud/drivelink-cloud",
@@ -163,7 +184,7 @@ int main(int argc, char** argv) {
                                      "--first-vehicle",
                                      std::to_string(assigned),
                                      "--work-dir",
-                                     (dir / fmt::format("sim{}", i)).string(),
+                                     (sim_dir / fmt::format("sim{}", i)).string(),
                                      "--expect",
                                      (dir / fmt::format("expect{}.json", i)).string(),
                                      "--steady-report-s",
