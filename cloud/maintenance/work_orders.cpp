@@ -117,6 +117,8 @@ Result<WorkOrder> WorkOrders::book(SqliteDatabase& db,
     if (booking.items.empty()) {
         return Error{fmt::format("vin={}: a work order needs at least one item", booking.vin)};
     }
+    // TODO: reject a slot outside the dealer's opening hours or when all its service bays are
+    // booked at that time. The dealer file carries both, but the network has no time zones yet.
     WorkOrder order{0, booking, WorkOrderState::Booked, now_ms};
     auto booked = run_transaction(db, [&]() -> Status {
         auto insert = db.prepare(kInsertOrder);
