@@ -1,5 +1,8 @@
 #include "cloud/maintenance/work_orders.h"
 
+#include "cloud/dealers/opening_hours.h"
+
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <array>
@@ -25,6 +28,21 @@ constexpr std::string_view kInsertOrder = R"sql(
 INSERT INTO work_orders (vin, dealer_id, slot_time_ms, items, pick_up, delivery, rescue_case_id,
                          state, created_time_ms, updated_time_ms)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'booked', ?8, ?8))sql";
+
+// Counts the orders at the dealer that occupy a bay within one slot length of ?2.
+constexpr std::string_view kCountBusyBays = R"sql(
+SELECT count(*) FROM work_orders
+WHERE dealer_id = ?1 AND state IN ('booked', 'checked_in', 'in_progress')
+    AND abs(slot_time_ms - ?2) < ?3)sql";
+
+// A booking occupies a service bay for this long from its slot time.
+constexpr std::chrono::milliseconds kSlotLength = std::chrono::hours(1);
+
+std::string format_utc(std::int64_t time_ms) {
+    return fmt::format(
+        "{:%Y-%m-%d %H:%M} UTC",
+        std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(time_ms)));
+}
 
 constexpr std::string_view kSelectOrder = R"sql(
 SELECT id, vin, dealer_id, slot_time_ms, items, pick_up, delivery, rescue_case_id, state,
@@ -111,16 +129,51 @@ bool is_valid_transition(WorkOrderState from, WorkOrderState to) {
 Result<WorkOrder> WorkOrders::book(SqliteDatabase& db,
                                    const Booking& booking,
                                    std::int64_t now_ms) const {
-    if (network_.find(booking.dealer_id) == nullptr) {
+    const auto* dealer = network_.find(booking.dealer_id);
+    if (dealer == nullptr) {
         return Error{fmt::format("vin={}: dealer '{}' not found", booking.vin, booking.dealer_id)};
     }
     if (booking.items.empty()) {
         return Error{fmt::format("vin={}: a work order needs at least one item", booking.vin)};
     }
-    // TODO: reject a slot outside the dealer's opening hours or when all its service bays are
-    // booked at that time. The dealer file carries both, but the network has no time zones yet.
+    if (!dealer->opening_hours.empty()) {
+        auto hours = dealers::parse_opening_hours(dealer->opening_hours);
+        if (!hours) {
+            return Error{fmt::format("dealer '{}': {}", dealer->id, hours.error())};
+        }
+        if (!dealers::is_open(*hours, booking.slot_time_ms)) {
+            return Error{
+                fmt::format("vin={}: dealer '{}' is closed at {} (opening hours '{}', UTC)",
+                            booking.vin,
+                            dealer->id,
+                            format_utc(booking.slot_time_ms),
+                            dealer->opening_hours)};
+        }
+    }
     WorkOrder order{0, booking, WorkOrderState::Booked, now_ms};
     auto booked = run_transaction(db, [&]() -> Status {
+        if (dealer->service_bays > 0) {
+            auto busy = db.prepare(kCountBusyBays);
+            if (!busy) {
+                return Error{busy.error()};
+            }
+            auto& query = busy.value();
+            query.bind(1, booking.dealer_id);
+            query.bind(2, booking.slot_time_ms);
+            query.bind(3, static_cast<std::int64_t>(kSlotLength.count()));
+            auto row = query.step();
+            if (!row) {
+                return Error{row.error()};
+            }
+            if (row.value() && query.column_int64(0) >= dealer->service_bays) {
+                return Error{fmt::format(
+                    "vin={}: all {} service bays of dealer '{}' are booked within an hour of {}",
+                    booking.vin,
+                    dealer->service_bays,
+                    dealer->id,
+                    format_utc(booking.slot_time_ms))};
+            }
+        }
         auto insert = db.prepare(kInsertOrder);
         if (!insert) {
             return Error{insert.error()};

@@ -113,7 +113,7 @@ TEST(ServicesProgram, RepairOrderAfterRescue) {
                                     "--rescue-case",
                                     "1",
                                     "--slot-time-ms",
-                                    "1000",
+                                    "1796032800000",  // a Monday, 10:00 UTC
                                     "--items",
                                     "inspection",
                                     "--delivery"},
