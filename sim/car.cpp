@@ -277,13 +277,59 @@ void SimCar::record_sample(const Fix& fix,
                                            sample.location().longitude_deg());
     }
     last_sample_location_ = sample.location();
+    if (sample.has_traveled_distance_km()) {
+        tally_.odometer_km = std::max(tally_.odometer_km, sample.traveled_distance_km());
+    }
     ++tally_.samples;
     agent_->add_sample(std::move(sample));
 }
 
 std::optional<uint64_t> SimCar::raise(v1::VehicleEvent event) {
     ++tally_.events[event_label(event.type())];
+    if (event.type() == v1::EVENT_TYPE_DTC_SET) {
+        tally_.dtcs.push_back(event.dtc());
+    }
+    if (event.type() == v1::EVENT_TYPE_CRASH) {
+        // The agent sends an event without a location with the latest sample's location.
+        const auto* location = event.has_location()    ? &event.location()
+                               : last_sample_location_ ? &*last_sample_location_
+                                                       : nullptr;
+        if (location != nullptr) {
+            tally_.crashes.push_back(
+                {location->latitude_deg(), location->longitude_deg(), event.time_ms()});
+        }
+    }
     return agent_->raise_event(std::move(event));
+}
+
+void SimCar::record_downlink(const v1::Downlink& downlink) {
+    if (downlink.has_rescue_update()) {
+        const auto& update = downlink.rescue_update();
+        ReceivedRescueUpdate received{.command_id = downlink.command_id(),
+                                      .case_id = update.case_id(),
+                                      .status = v1::RescueStatus_Name(update.status()),
+                                      .dealer_ids = {},
+                                      .first_dealer_eta_time_ms = std::nullopt};
+        for (const auto& dealer : update.dealers()) {
+            received.dealer_ids.push_back(dealer.dealer_id());
+        }
+        if (!update.dealers().empty() && update.dealers(0).has_eta_time_ms()) {
+            received.first_dealer_eta_time_ms = update.dealers(0).eta_time_ms();
+        }
+        tally_.rescue_updates.push_back(std::move(received));
+    } else if (downlink.has_maintenance_recommendation()) {
+        const auto& recommendation = downlink.maintenance_recommendation();
+        ReceivedRecommendation received{
+            .command_id = downlink.command_id(),
+            .item = recommendation.item(),
+            .reason = recommendation.reason(),
+            .dtcs = {recommendation.dtcs().begin(), recommendation.dtcs().end()},
+            .due_traveled_distance_km = std::nullopt};
+        if (recommendation.has_due_traveled_distance_km()) {
+            received.due_traveled_distance_km = recommendation.due_traveled_distance_km();
+        }
+        tally_.recommendations.push_back(std::move(received));
+    }
 }
 
 Fix SimCar::parked_fix(TimePoint time) const {

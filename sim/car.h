@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/agent.h"
 #include "agent/events/event_detector.h"
@@ -24,6 +25,31 @@
 
 namespace drivelink::sim {
 
+// A RescueUpdate as the car received it.
+struct ReceivedRescueUpdate {
+    std::string command_id;
+    std::string case_id;
+    std::string status;                   // RescueStatus name, e.g. RESCUE_STATUS_OPENED
+    std::vector<std::string> dealer_ids;  // ranked dealers, best first
+    std::optional<int64_t> first_dealer_eta_time_ms;
+};
+
+// A MaintenanceRecommendation as the car received it.
+struct ReceivedRecommendation {
+    std::string command_id;
+    std::string item;  // the title the cloud sent, e.g. "Tyre rotation (overdue)"
+    std::string reason;
+    std::vector<std::string> dtcs;
+    std::optional<double> due_traveled_distance_km;
+};
+
+// Position and time of a crash event, as the event carries them to the cloud.
+struct CrashPosition {
+    double latitude_deg = 0.0;
+    double longitude_deg = 0.0;
+    int64_t time_ms = 0;
+};
+
 struct CarTally {
     uint64_t samples = 0;
     uint64_t invalid_samples = 0;  // rejected by validate_sample, never handed to the agent
@@ -31,6 +57,12 @@ struct CarTally {
     double distance_km = 0.0;                // between consecutive samples handed to the agent
     uint64_t trips = 0;
     uint64_t coverage_losses = 0;
+    double odometer_km = 0.0;       // highest traveled_distance_km of the samples handed over
+    std::vector<std::string> dtcs;  // codes of the DTC_SET events raised, in order
+    std::vector<CrashPosition> crashes;
+    // Downlinks received, in order of arrival. A command delivered twice appears twice.
+    std::vector<ReceivedRescueUpdate> rescue_updates;
+    std::vector<ReceivedRecommendation> recommendations;
 };
 
 class SimCar {
@@ -54,6 +86,9 @@ class SimCar {
     // Steady load: crashes the car where it is now. Returns the crash event's sequence number,
     // or nothing when the outbox could not store it.
     std::optional<uint64_t> crash_now();
+
+    // Records a rescue update or maintenance recommendation from the cloud in the tally.
+    void record_downlink(const v1::Downlink& downlink);
 
     const CarPlan& plan() const { return plan_; }
     const CarTally& tally() const { return tally_; }

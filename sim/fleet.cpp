@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <cstring>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include "sim/car.h"
+#include "sim/dealers.h"
 
 namespace drivelink::sim {
 namespace {
@@ -136,6 +138,8 @@ Result<CarSlot> make_car(boost::asio::thread_pool& pool,
         slot.strand, agent_options, link_options, std::move(outbox).value());
     slot.car = std::make_unique<SimCar>(
         slot.strand, routes, std::move(plan), start, std::move(agent), std::move(proxy));
+    slot.car->agent().set_command_handler(
+        [car = slot.car.get()](const v1::Downlink& downlink) { car->record_downlink(downlink); });
     slot.timer = std::make_unique<boost::asio::steady_timer>(slot.strand);
     return slot;
 }
@@ -178,7 +182,12 @@ VehicleExpectation expectation_of(SimCar& car) {
                                 .events = tally.events,
                                 .distance_km = tally.distance_km,
                                 .trips = tally.trips,
-                                .coverage_losses = tally.coverage_losses};
+                                .coverage_losses = tally.coverage_losses,
+                                .odometer_km = tally.odometer_km,
+                                .dtcs = tally.dtcs,
+                                .crashes = tally.crashes,
+                                .rescue_updates = tally.rescue_updates,
+                                .recommendations = tally.recommendations};
     if (auto stats = car.agent().outbox().stats(); stats) {
         expected.outbox_entries_left = stats->entries;
         expected.samples_thinned = stats->dropped_samples_total;
@@ -337,13 +346,15 @@ struct SteadyLatencies {
 
 void watch_crashes(CarSlot& slot, CrashProbe& probe, SteadyLatencies& latencies) {
     auto& agent = slot.car->agent();
+    auto* car = slot.car.get();
     agent.set_ack_observer([&probe, &latencies](uint64_t seq) {
         if (probe.seq && *probe.seq == seq && !probe.stored) {
             probe.stored = true;
             latencies.add(latencies.stored_ms, probe.raised);
         }
     });
-    agent.set_command_handler([&probe, &latencies](const v1::Downlink& downlink) {
+    agent.set_command_handler([car, &probe, &latencies](const v1::Downlink& downlink) {
+        car->record_downlink(downlink);
         if (downlink.has_rescue_update() && probe.seq && !probe.rescued) {
             probe.rescued = true;
             latencies.add(latencies.rescue_ms, probe.raised);
@@ -473,7 +484,62 @@ FleetResult drive_steadily(const FleetOptions& options,
     return result;
 }
 
+// The last simulated day ends at the latest midnight, so no sample lies in the future.
+TimePoint simulated_start(int days) {
+    const auto midnight = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(midnight -
+                                                                   std::chrono::days(days));
+}
+
+Status write_text(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+    out.close();
+    if (!out) {
+        return Error{"failed to write " + path.string() +
+                     ": check that its directory exists and is writable"};
+    }
+    return ok_status();
+}
+
+// One line per planned car: VIN, model, usage profile and the odometer at the start.
+std::string vehicles_csv(const std::vector<CarPlan>& plans, TimePoint start) {
+    std::string csv = "vin,model,usage,odometer_km\n";
+    for (const auto& plan : plans) {
+        agent::signals::SimulatedVehicle vehicle(plan.model->profile, plan.vehicle_seed, start);
+        csv += fmt::format("{},{},{},{:.3f}\n",
+                           plan.vin,
+                           plan.model->profile.model,
+                           to_string(plan.usage),
+                           vehicle.signals_at(start).traveled_distance_km.value_or(0.0));
+    }
+    return csv;
+}
+
 }  // namespace
+
+Status write_plan_files(const FleetOptions& options) {
+    auto routes = load_routes(options.routes_directory);
+    if (!routes) {
+        return Error{routes.error()};
+    }
+    const TimePoint start = simulated_start(options.days);
+    const auto plans = plan_fleet(options, *routes, start);
+    if (!options.dealers_out.empty()) {
+        const auto dealers = plan_dealers(options.seed, *routes, plans);
+        if (auto written = write_text(options.dealers_out, dealers_csv(dealers)); !written) {
+            return written;
+        }
+        logger()->info("wrote {} dealers to {}", dealers.size(), options.dealers_out.string());
+    }
+    if (!options.vehicles_out.empty()) {
+        if (auto written = write_text(options.vehicles_out, vehicles_csv(plans, start)); !written) {
+            return written;
+        }
+        logger()->info("wrote {} vehicles to {}", plans.size(), options.vehicles_out.string());
+    }
+    return ok_status();
+}
 
 Status ensure_open_file_limit(std::size_t needed, std::size_t vehicles) {
     rlimit limit{};
@@ -512,10 +578,7 @@ Result<FleetResult> run_fleet(const FleetOptions& options) {
     if (!routes) {
         return Error{routes.error()};
     }
-    // The last simulated day ends at the latest midnight, so no sample lies in the future.
-    const auto midnight = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-    const TimePoint start = std::chrono::time_point_cast<std::chrono::milliseconds>(
-        midnight - std::chrono::days(options.days));
+    const TimePoint start = simulated_start(options.days);
     auto plans = plan_fleet(options, *routes, start);
     if (auto limit = ensure_open_file_limit(files_needed(plans), plans.size()); !limit) {
         return Error{limit.error()};
@@ -548,6 +611,46 @@ Result<FleetResult> run_fleet(const FleetOptions& options) {
     return result;
 }
 
+namespace {
+
+nlohmann::json crashes_json(const std::vector<CrashPosition>& crashes) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& crash : crashes) {
+        list.push_back({{"latitude_deg", crash.latitude_deg},
+                        {"longitude_deg", crash.longitude_deg},
+                        {"time_ms", crash.time_ms}});
+    }
+    return list;
+}
+
+nlohmann::json received_json(const VehicleExpectation& vehicle) {
+    nlohmann::json rescue_updates = nlohmann::json::array();
+    for (const auto& update : vehicle.rescue_updates) {
+        nlohmann::json entry{{"command_id", update.command_id},
+                             {"case_id", update.case_id},
+                             {"status", update.status},
+                             {"dealer_ids", update.dealer_ids}};
+        if (update.first_dealer_eta_time_ms) {
+            entry["first_dealer_eta_time_ms"] = *update.first_dealer_eta_time_ms;
+        }
+        rescue_updates.push_back(std::move(entry));
+    }
+    nlohmann::json recommendations = nlohmann::json::array();
+    for (const auto& recommendation : vehicle.recommendations) {
+        nlohmann::json entry{{"command_id", recommendation.command_id},
+                             {"item", recommendation.item},
+                             {"reason", recommendation.reason},
+                             {"dtcs", recommendation.dtcs}};
+        if (recommendation.due_traveled_distance_km) {
+            entry["due_traveled_distance_km"] = *recommendation.due_traveled_distance_km;
+        }
+        recommendations.push_back(std::move(entry));
+    }
+    return {{"rescue_updates", rescue_updates}, {"recommendations", recommendations}};
+}
+
+}  // namespace
+
 std::string to_json(const FleetOptions& options, const FleetResult& result) {
     nlohmann::json vehicles = nlohmann::json::array();
     for (const auto& vehicle : result.vehicles) {
@@ -561,7 +664,11 @@ std::string to_json(const FleetOptions& options, const FleetResult& result) {
                             {"trips", vehicle.trips},
                             {"coverage_losses", vehicle.coverage_losses},
                             {"outbox_entries_left", vehicle.outbox_entries_left},
-                            {"samples_thinned", vehicle.samples_thinned}});
+                            {"samples_thinned", vehicle.samples_thinned},
+                            {"odometer_km", vehicle.odometer_km},
+                            {"dtcs", vehicle.dtcs},
+                            {"crashes", crashes_json(vehicle.crashes)},
+                            {"received", received_json(vehicle)}});
     }
     nlohmann::json document{{"seed", options.seed},
                             {"days", options.days},

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocol/result.h"
+#include "sim/car.h"
 #include "sim/plan.h"
 
 namespace drivelink::sim {
@@ -40,6 +41,10 @@ struct FleetOptions {
     std::size_t batch_max_samples = 10;
     std::chrono::milliseconds ack_timeout{std::chrono::seconds(10)};
     std::optional<SteadyOptions> steady;
+    // Written by write_plan_files: the dealer network around the routes (the cloud's dealer CSV)
+    // and the planned cars (vin,model,usage,odometer_km at the start). Empty: not written.
+    std::filesystem::path dealers_out;
+    std::filesystem::path vehicles_out;
 };
 
 // What the cloud should hold for one vehicle after the run.
@@ -55,6 +60,11 @@ struct VehicleExpectation {
     uint64_t coverage_losses = 0;
     uint64_t outbox_entries_left = 0;  // 0 when drained
     uint64_t samples_thinned = 0;      // dropped by the outbox's size bound
+    double odometer_km = 0.0;          // highest odometer reading of the samples sent
+    std::vector<std::string> dtcs;     // trouble codes of the DTC_SET events raised
+    std::vector<CrashPosition> crashes;
+    std::vector<ReceivedRescueUpdate> rescue_updates;  // as received, duplicates included
+    std::vector<ReceivedRecommendation> recommendations;
 };
 
 // Measurements of a steady run. Latencies run from raising a crash at the agent to the cloud's
@@ -92,6 +102,10 @@ Status ensure_open_file_limit(std::size_t needed, std::size_t vehicles);
 // Plans, starts and runs the fleet through the simulated days, then waits for every outbox to
 // drain (at most drain_timeout) and stops the agents.
 Result<FleetResult> run_fleet(const FleetOptions& options);
+
+// Plans the fleet as run_fleet does and writes options.dealers_out and options.vehicles_out,
+// those that are set, without starting any car.
+Status write_plan_files(const FleetOptions& options);
 
 std::string to_json(const FleetOptions& options, const FleetResult& result);
 

@@ -23,6 +23,7 @@ struct CommandLine {
     double steady_report_s = 0.0;  // 0: the planned days
     int steady_duration_s = 60;
     int steady_crash_every_ms = 0;
+    bool plan_only = false;
 };
 
 void add_fault_options(CLI::App& app, CommandLine& line) {
@@ -79,6 +80,16 @@ void add_options(CLI::App& app, CommandLine& line) {
                    "seconds to wait at the end for every outbox to drain")
         ->check(CLI::Range(1, 3600));
     app.add_option("--log-level", line.log_level, "trace, debug, info, warn or error");
+    app.add_option("--dealers-out",
+                   fleet.dealers_out,
+                   "write a dealer network around the cars' routes here, in the CSV format of "
+                   "drivelink-cloud run --dealers");
+    app.add_option("--vehicles-out",
+                   fleet.vehicles_out,
+                   "write the planned cars here as CSV: vin,model,usage,odometer_km at the start");
+    app.add_flag("--plan-only",
+                 line.plan_only,
+                 "write --dealers-out and --vehicles-out and exit without starting any car");
     add_fault_options(app, line);
     auto* steady = app.add_option(
         "--steady-report-s",
@@ -146,6 +157,15 @@ int run(CommandLine& line) {
                 std::chrono::milliseconds(static_cast<int64_t>(line.steady_report_s * 1000.0)),
             .duration = std::chrono::seconds(line.steady_duration_s),
             .crash_interval = std::chrono::milliseconds(line.steady_crash_every_ms)};
+    }
+    if (!line.fleet.dealers_out.empty() || !line.fleet.vehicles_out.empty()) {
+        if (auto written = drivelink::sim::write_plan_files(line.fleet); !written) {
+            spdlog::error("{}", written.error());
+            return 2;
+        }
+    }
+    if (line.plan_only) {
+        return 0;
     }
     auto result = drivelink::sim::run_fleet(line.fleet);
     if (!result) {

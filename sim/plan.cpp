@@ -100,9 +100,11 @@ std::size_t draw_count(double rate, SeededRandom& random) {
     return whole + (random.chance(rate - static_cast<double>(whole)) ? 1 : 0);
 }
 
+// Half of the codes are misfire (P030x) or catalyst efficiency (P042x) codes, for which the
+// cloud recommends an inspection. Every code is in data/dtc_generic_codes.csv.
 std::string random_dtc(SeededRandom& random) {
-    static constexpr std::array<const char*, 8> kCodes{
-        "P0301", "P0420", "P0171", "P0128", "P0442", "C0035", "B1000", "U0100"};
+    static constexpr std::array<const char*, 10> kCodes{
+        "P0300", "P0301", "P0304", "P0420", "P0302", "P0171", "P0128", "P0442", "C0035", "U0100"};
     return kCodes[random.below(kCodes.size())];
 }
 
