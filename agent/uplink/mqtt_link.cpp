@@ -311,49 +311,40 @@ void MqttLink::unwatch_socket() {
 }
 
 void MqttLink::wait_readable() {
-    if (!socket_ || reading_) {
-        return;
-    }
-    reading_ = true;
-    socket_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                        [alive = std::weak_ptr<MqttLink*>(alive_),
-                         generation = socket_generation_](const boost::system::error_code& error) {
-                            auto link = alive.lock();
-                            if (!link || (*link)->socket_generation_ != generation) {
-                                return;
-                            }
-                            auto& self = **link;
-                            self.reading_ = false;
-                            if (error) {
-                                return;
-                            }
-                            self.after_io(mosquitto_loop_read(self.client_->handle, 1), generation);
-                            if (self.socket_generation_ == generation) {
-                                self.wait_readable();
-                            }
-                        });
+    wait(boost::asio::posix::stream_descriptor::wait_read, reading_);
 }
 
 void MqttLink::wait_writable() {
-    if (!socket_ || writing_) {
+    wait(boost::asio::posix::stream_descriptor::wait_write, writing_);
+}
+
+void MqttLink::wait(boost::asio::posix::stream_descriptor::wait_type type, bool& pending) {
+    if (!socket_ || pending) {
         return;
     }
-    writing_ = true;
-    socket_->async_wait(boost::asio::posix::stream_descriptor::wait_write,
-                        [alive = std::weak_ptr<MqttLink*>(alive_),
-                         generation = socket_generation_](const boost::system::error_code& error) {
-                            auto link = alive.lock();
-                            if (!link || (*link)->socket_generation_ != generation) {
-                                return;
-                            }
-                            auto& self = **link;
-                            self.writing_ = false;
-                            if (error) {
-                                return;
-                            }
-                            self.after_io(mosquitto_loop_write(self.client_->handle, 1),
-                                          generation);
-                        });
+    pending = true;
+    socket_->async_wait(
+        type,
+        [alive = std::weak_ptr<MqttLink*>(alive_), generation = socket_generation_, type](
+            const boost::system::error_code& error) {
+            auto link = alive.lock();
+            if (!link || (*link)->socket_generation_ != generation) {
+                return;
+            }
+            auto& self = **link;
+            const bool read = type == boost::asio::posix::stream_descriptor::wait_read;
+            (read ? self.reading_ : self.writing_) = false;
+            if (error) {
+                return;
+            }
+            self.after_io(read ? mosquitto_loop_read(self.client_->handle, 1)
+                               : mosquitto_loop_write(self.client_->handle, 1),
+                          generation);
+            // Reading goes on for the life of the socket, writing only while data waits.
+            if (read && self.socket_generation_ == generation) {
+                self.wait_readable();
+            }
+        });
 }
 
 void MqttLink::after_io(int rc, uint64_t generation) {

@@ -88,6 +88,8 @@ class MqttLink {
     void unwatch_socket();
     void wait_readable();
     void wait_writable();
+    // Waits once for the socket to be ready in `type`, then lets libmosquitto read or write.
+    void wait(boost::asio::posix::stream_descriptor::wait_type type, bool& pending);
     void after_io(int rc, uint64_t generation);
     void start_keepalive();
 
@@ -111,14 +113,15 @@ class MqttLink {
     bool reading_ = false;
     bool writing_ = false;
     boost::asio::steady_timer reconnect_timer_;
-    boost::asio::steady_timer attempt_timer_;    // gives up on an attempt that gets no answer
+    boost::asio::steady_timer
+        attempt_timer_;  // gives up on an attempt the broker does not complete
     boost::asio::steady_timer keepalive_timer_;  // drives libmosquitto's keep-alive
     std::mt19937_64 random_;
     std::chrono::milliseconds next_delay_;
     bool connected_ = false;
     bool stopping_ = false;
     // One attempt runs from connect() until the SUBACK of the command subscription, or its
-    // failure. Answers to older attempts are dropped.
+    // failure. Results of older attempts are dropped.
     uint64_t attempt_ = 0;
     bool attempting_ = false;
     int subscribe_mid_ = -1;

@@ -18,7 +18,7 @@ struct InboundMessage {
 };
 
 // A bounded multi-producer, single-consumer queue. push() waits only for the lock, which pop()
-// holds just to move messages out, so push() is safe in the MQTT client's callback.
+// keeps just to move messages out, so push() is safe in the MQTT client's callback.
 class InboundQueue {
   public:
     explicit InboundQueue(std::size_t capacity);

@@ -192,7 +192,8 @@ void StoreBatch::clear() {
 // Copies the write-ahead log into the database file once a second on a connection and thread
 // of its own. SQLite's automatic checkpoint would otherwise run inside a commit every few
 // thousand pages and hold that commit, and every ack and rescue update behind it, for the
-// copy and its fsync. A passive checkpoint never waits for the writer.
+// copy and its fsync. A passive checkpoint does not wait for writers (SQLite's documentation of
+// sqlite3_wal_checkpoint_v2).
 class SqliteStore::Checkpointer {
   public:
     explicit Checkpointer(std::unique_ptr<SqliteDatabase> db)

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "sim/route.h"
+#include "tests/sim/sim_database.h"
 #include "tests/support/mosquitto.h"
 #include "tests/support/process.h"
 
@@ -27,37 +29,6 @@ constexpr double kDaySeconds = 60.0;
 constexpr double kDistanceTolerance = 0.005;
 constexpr double kCoverageLossesPerDay = 2.0;
 
-// Runs one SQL query that returns integers or text, row by row.
-class Database {
-  public:
-    explicit Database(const std::filesystem::path& path) {
-        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-            ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errmsg(db_);
-        }
-    }
-    ~Database() { sqlite3_close(db_); }
-
-    template <typename Row>
-    void query(const std::string& sql, const Row& on_row) {
-        sqlite3_stmt* statement = nullptr;
-        if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
-            ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
-            return;
-        }
-        while (sqlite3_step(statement) == SQLITE_ROW) {
-            on_row(statement);
-        }
-        sqlite3_finalize(statement);
-    }
-
-  private:
-    sqlite3* db_ = nullptr;
-};
-
-std::string text(sqlite3_stmt* statement, int column) {
-    return reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
-}
-
 // What the cloud's database holds for one VIN.
 struct Stored {
     int64_t messages = 0;
@@ -66,15 +37,6 @@ struct Stored {
     std::map<std::string, int64_t> events;
     double distance_km = 0.0;
 };
-
-double haversine_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) {
-    constexpr double kEarthRadiusKm = 6371.0088;
-    constexpr double kRad = M_PI / 180.0;
-    const double a = std::pow(std::sin((lat2_deg - lat1_deg) * kRad / 2), 2) +
-                     std::cos(lat1_deg * kRad) * std::cos(lat2_deg * kRad) *
-                         std::pow(std::sin((lon2_deg - lon1_deg) * kRad / 2), 2);
-    return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
-}
 
 std::map<std::string, Stored> read_cloud(const std::filesystem::path& path) {
     std::map<std::string, Stored> stored;
@@ -103,7 +65,7 @@ std::map<std::string, Stored> read_cloud(const std::filesystem::path& path) {
             const double longitude = sqlite3_column_double(row, 2);
             if (row_vin == vin) {
                 stored[vin].distance_km +=
-                    haversine_km(latitude_deg, longitude_deg, latitude, longitude);
+                    sim::haversine_km(latitude_deg, longitude_deg, latitude, longitude);
             }
             vin = row_vin;
             latitude_deg = latitude;

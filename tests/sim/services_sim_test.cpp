@@ -20,6 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "cloud/csv.h"
+#include "sim/route.h"
+#include "tests/sim/sim_database.h"
 #include "tests/support/mosquitto.h"
 #include "tests/support/process.h"
 
@@ -49,22 +52,6 @@ constexpr std::size_t kRankedDealers = 3;
 const std::map<std::string, double> kDueAfterStartKm{
     {"tyre_rotation", 60.0}, {"oil_filter", 1030.0}, {"cabin_filter", 1250.0}};
 
-// Splits one CSV line. A field in double quotes may contain commas.
-std::vector<std::string> split_csv(const std::string& line) {
-    std::vector<std::string> fields(1);
-    bool quoted = false;
-    for (char c : line) {
-        if (c == '"') {
-            quoted = !quoted;
-        } else if (c == ',' && !quoted) {
-            fields.emplace_back();
-        } else if (c != '\r') {
-            fields.back() += c;
-        }
-    }
-    return fields;
-}
-
 // Returns the data lines of a CSV file as fields, without the header and comment lines.
 std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& path) {
     std::ifstream input(path);
@@ -74,19 +61,10 @@ std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& path
     std::getline(input, line);
     while (std::getline(input, line)) {
         if (!line.empty() && !line.starts_with('#')) {
-            rows.push_back(split_csv(line));
+            rows.push_back(cloud::split_csv(line));
         }
     }
     return rows;
-}
-
-double haversine_km(double lat1_deg, double lon1_deg, double lat2_deg, double lon2_deg) {
-    constexpr double kEarthRadiusKm = 6371.0088;
-    constexpr double kRad = M_PI / 180.0;
-    const double a = std::pow(std::sin((lat2_deg - lat1_deg) * kRad / 2), 2) +
-                     std::cos(lat1_deg * kRad) * std::cos(lat2_deg * kRad) *
-                         std::pow(std::sin((lon2_deg - lon1_deg) * kRad / 2), 2);
-    return 2 * kEarthRadiusKm * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
 struct Dealer {
@@ -126,8 +104,8 @@ std::vector<std::string> rank_for_rescue(const std::vector<Dealer>& dealers,
         if (!dealer.rescue) {
             continue;
         }
-        const double distance_km =
-            haversine_km(latitude_deg, longitude_deg, dealer.latitude_deg, dealer.longitude_deg);
+        const double distance_km = sim::haversine_km(
+            latitude_deg, longitude_deg, dealer.latitude_deg, dealer.longitude_deg);
         const double score_km = distance_km * (1.0 + kRatingPenaltyPerStep * (5 - dealer.rating));
         candidates.push_back({dealer.id, distance_km, score_km});
     }
@@ -188,50 +166,6 @@ std::map<std::string, double> schedule_intervals_km() {
         }
     }
     return intervals;
-}
-
-// Opens the cloud's database and runs statements on it.
-class Database {
-  public:
-    Database(const std::filesystem::path& path, int flags) {
-        if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-            ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errmsg(db_);
-        }
-        sqlite3_busy_timeout(db_, 10'000);
-    }
-    ~Database() { sqlite3_close(db_); }
-
-    template <typename Row>
-    void query(const std::string& sql, const Row& on_row) {
-        sqlite3_stmt* statement = nullptr;
-        if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
-            ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
-            return;
-        }
-        int step = SQLITE_ROW;
-        while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
-            on_row(statement);
-        }
-        if (step != SQLITE_DONE) {
-            ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
-        }
-        sqlite3_finalize(statement);
-    }
-    void exec(const std::string& sql) {
-        char* message = nullptr;
-        if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-            ADD_FAILURE() << sql << ": " << (message ? message : "unknown error");
-        }
-        sqlite3_free(message);
-    }
-
-  private:
-    sqlite3* db_ = nullptr;
-};
-
-std::string text(sqlite3_stmt* statement, int column) {
-    const auto* value = sqlite3_column_text(statement, column);
-    return value ? reinterpret_cast<const char*>(value) : "";
 }
 
 struct StoredRecommendation {
