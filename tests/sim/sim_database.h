@@ -1,4 +1,4 @@
-// Read access to the cloud's SQLite database for the simulator's end-to-end tests.
+// Access to the cloud's SQLite database for the simulator's end-to-end tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 namespace drivelink::testing {
 
-// A connection to the cloud's database; failures become test failures naming the SQL.
+// A connection to the cloud's database. Its failures become test failures naming the SQL.
 class Database {
   public:
     explicit Database(const std::filesystem::path& path, int flags = SQLITE_OPEN_READONLY) {
